@@ -1,0 +1,99 @@
+package io.github.openailb.autoconfigure;
+
+import java.util.List;
+import java.util.function.Function;
+
+import io.github.openailb.auth.ApiKeyCredentials;
+import io.github.openailb.auth.BackendCredentials;
+import io.github.openailb.core.BalancerConfig;
+import io.github.openailb.core.BalancerListener;
+import io.github.openailb.core.LoadBalancer;
+import io.github.openailb.webclient.BalancingClientHttpConnector;
+import io.github.openailb.webclient.ReactorTransport;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
+import reactor.netty.http.client.HttpClient;
+
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.context.properties.bind.Bindable;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.context.annotation.Bean;
+import org.springframework.core.env.Environment;
+import org.springframework.http.client.reactive.ClientHttpConnector;
+
+/**
+ * Auto-configuration of the openai-lb engine and its shared balanced transport.
+ */
+@AutoConfiguration(afterName = "io.github.resilience4j.springboot3.circuitbreaker.autoconfigure.CircuitBreakerAutoConfiguration")
+@ConditionalOnProperty(prefix = "openai.lb", name = "enabled", havingValue = "true", matchIfMissing = true)
+@ConditionalOnClass({ ClientHttpConnector.class, HttpClient.class })
+@EnableConfigurationProperties(OpenAiLbProperties.class)
+public class OpenAiLbAutoConfiguration {
+
+	@Bean
+	@ConditionalOnMissingBean
+	BalancerConfig openAiLbBalancerConfig(OpenAiLbProperties properties) {
+		return properties.toBalancerConfig();
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	LoadBalancer openAiLoadBalancer(BalancerConfig config, ObjectProvider<CircuitBreakerRegistry> registry,
+			ObjectProvider<BalancerListener> listeners, ObjectProvider<LoadBalancerCustomizer> customizers,
+			Environment environment) {
+		LoadBalancer.Builder builder = LoadBalancer.builder(config);
+		CircuitBreakerRegistry breakers = registry.getIfAvailable();
+		if (breakers != null) {
+			builder.circuitBreakers(fromRegistry(breakers, environment));
+		}
+		List<BalancerListener> all = listeners.orderedStream().toList();
+		if (!all.isEmpty()) {
+			builder.listener(CompositeBalancerListener.of(all));
+		}
+		customizers.orderedStream().forEach((customizer) -> customizer.customize(builder));
+		return builder.build();
+	}
+
+	/**
+	 * Breakers come from the application's registry so that
+	 * {@code resilience4j.circuitbreaker.instances.<backend>.*} applies. Without any instance or
+	 * {@code configs.default} settings the registry's defaults (100 calls before judging) would be
+	 * too lax for a handful of backends, so ours apply.
+	 */
+	static Function<String, CircuitBreaker> fromRegistry(CircuitBreakerRegistry registry, Environment environment) {
+		boolean userDefaults = Binder.get(environment)
+			.bind("resilience4j.circuitbreaker.configs.default", Bindable.mapOf(String.class, Object.class))
+			.isBound();
+		return (name) -> registry.find(name)
+			.orElseGet(() -> userDefaults ? registry.circuitBreaker(name)
+					: registry.circuitBreaker(name, LoadBalancer.defaultBreakerConfig(java.time.Clock.systemUTC())));
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	BackendCredentials openAiLbCredentials(BalancerConfig config) {
+		return new ApiKeyCredentials(config.backends());
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	BalancingClientHttpConnector openAiLbConnector(LoadBalancer balancer, BackendCredentials credentials,
+			OpenAiLbProperties properties, ObjectProvider<OpenAiLbHttpClientCustomizer> customizers) {
+		ClientHttpConnector transport = ReactorTransport.create(properties.getConnectTimeout(),
+				properties.getResponseTimeout(), (client) -> {
+					HttpClient customized = client;
+					for (OpenAiLbHttpClientCustomizer customizer : customizers.orderedStream().toList()) {
+						customized = customizer.customize(customized);
+					}
+					return customized;
+				});
+		return new BalancingClientHttpConnector(balancer, transport, credentials, properties.getResponseTimeout(),
+				transport);
+	}
+
+}

@@ -1,0 +1,213 @@
+package io.github.openailb.core;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.concurrent.atomic.LongAdder;
+
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+
+/**
+ * One backend with its live state, shared by every request and every client adapter. All
+ * fields are written without locks: the last writer of a cool-down wins, which is what a fresh
+ * hint from the backend means.
+ */
+public final class Backend {
+
+	private final BackendConfig config;
+
+	private final int index;
+
+	private final CircuitBreaker breaker;
+
+	private final Clock clock;
+
+	private volatile long coolDownUntil;
+
+	/** When the breaker opened on its own (failure rate), the time it will let a probe through. */
+	private volatile long breakerOpenUntil;
+
+	private volatile String misconfiguration;
+
+	private final LongAdder attempts = new LongAdder();
+
+	private final LongAdder successes = new LongAdder();
+
+	private final LongAdder throttled = new LongAdder();
+
+	private final LongAdder failures = new LongAdder();
+
+	private final LongAdder misconfigured = new LongAdder();
+
+	private final LongAdder clientErrors = new LongAdder();
+
+	Backend(BackendConfig config, int index, CircuitBreaker breaker, Clock clock) {
+		this.config = config;
+		this.index = index;
+		this.breaker = breaker;
+		this.clock = clock;
+		breaker.getEventPublisher().onStateTransition((event) -> {
+			if (event.getStateTransition().getToState() == CircuitBreaker.State.OPEN
+					&& this.coolDownUntil <= clock.millis()) {
+				long wait = breaker.getCircuitBreakerConfig().getWaitIntervalFunctionInOpenState().apply(1);
+				this.breakerOpenUntil = clock.millis() + wait;
+			}
+		});
+	}
+
+	/**
+	 * Return the backend's configuration.
+	 * @return the configuration
+	 */
+	public BackendConfig config() {
+		return this.config;
+	}
+
+	/**
+	 * Return the backend's unique name.
+	 * @return the name
+	 */
+	public String name() {
+		return this.config.name();
+	}
+
+	/**
+	 * Return the backend's circuit breaker.
+	 * @return the breaker
+	 */
+	public CircuitBreaker breaker() {
+		return this.breaker;
+	}
+
+	int index() {
+		return this.index;
+	}
+
+	/**
+	 * Return what this backend can do now.
+	 * @return the state
+	 */
+	public BackendState state() {
+		if (!this.config.enabled()) {
+			return BackendState.DISABLED;
+		}
+		if (this.coolDownUntil > this.clock.millis()) {
+			return BackendState.COOLING_DOWN;
+		}
+		CircuitBreaker.State breakerState = this.breaker.getState();
+		if (breakerState == CircuitBreaker.State.OPEN || breakerState == CircuitBreaker.State.FORCED_OPEN) {
+			return BackendState.CIRCUIT_OPEN;
+		}
+		if (breakerState == CircuitBreaker.State.HALF_OPEN) {
+			return BackendState.HALF_OPEN;
+		}
+		return (this.misconfiguration != null) ? BackendState.MISCONFIGURED : BackendState.AVAILABLE;
+	}
+
+	/**
+	 * Return the end of the current cool-down, if one is running.
+	 * @return the end of the cool-down, or {@code null}
+	 */
+	public Instant coolingDownUntil() {
+		long until = this.coolDownUntil;
+		return (until > this.clock.millis()) ? Instant.ofEpochMilli(until) : null;
+	}
+
+	/**
+	 * Return why the backend is marked misconfigured, without secrets.
+	 * @return the reason, or {@code null}
+	 */
+	public String misconfiguration() {
+		return this.misconfiguration;
+	}
+
+	/**
+	 * Return the attempts and their outcomes counted so far.
+	 * @return the counts
+	 */
+	public Counts counts() {
+		return new Counts(this.attempts.sum(), this.successes.sum(), this.throttled.sum(), this.failures.sum(),
+				this.misconfigured.sum(), this.clientErrors.sum());
+	}
+
+	/** Whether a request may pick this backend now; the breaker still has the last word. */
+	boolean selectable(long now) {
+		if (!this.config.enabled() || this.coolDownUntil > now) {
+			return false;
+		}
+		CircuitBreaker.State state = this.breaker.getState();
+		if (state == CircuitBreaker.State.FORCED_OPEN) {
+			return false;
+		}
+		// an open breaker turns half-open lazily, on the permission request after its wait
+		return state != CircuitBreaker.State.OPEN || this.breakerOpenUntil <= now;
+	}
+
+	/** The earliest time this backend may take traffic again, or {@code now} if it may now. */
+	long freeAt(long now) {
+		long free = Math.max(now, this.coolDownUntil);
+		CircuitBreaker.State state = this.breaker.getState();
+		if (state == CircuitBreaker.State.OPEN) {
+			free = Math.max(free, this.breakerOpenUntil);
+		}
+		return free;
+	}
+
+	/** Start (or move) a cool-down; the breaker stays open exactly as long. */
+	void coolDown(long until) {
+		this.coolDownUntil = until;
+		this.breaker.transitionToOpenStateUntil(Instant.ofEpochMilli(until));
+	}
+
+	/**
+	 * Clear the marks of past trouble after a success; returns whether there were any. A
+	 * cool-down still running was set by a newer answer than this success: it stays.
+	 */
+	boolean clearImpairment(long now) {
+		boolean impaired = false;
+		if (this.misconfiguration != null) {
+			this.misconfiguration = null;
+			impaired = true;
+		}
+		long until = this.coolDownUntil;
+		if (until != 0 && until <= now) {
+			this.coolDownUntil = 0;
+			impaired = true;
+		}
+		return impaired;
+	}
+
+	void markMisconfigured(String reason) {
+		this.misconfiguration = reason;
+	}
+
+	void count(Outcome outcome) {
+		this.attempts.increment();
+		switch (outcome) {
+			case SUCCESS -> this.successes.increment();
+			case THROTTLED -> this.throttled.increment();
+			case FAILURE -> this.failures.increment();
+			case MISCONFIGURED -> this.misconfigured.increment();
+			case CLIENT_ERROR -> this.clientErrors.increment();
+		}
+	}
+
+	@Override
+	public String toString() {
+		return name();
+	}
+
+	/**
+	 * Attempts made on a backend and what they ended in.
+	 *
+	 * @param attempts all attempts
+	 * @param successes 2xx and 3xx answers
+	 * @param throttled 429 answers
+	 * @param failures 5xx, 408, I/O errors and timeouts
+	 * @param misconfigured 401, 403, 404 answers and credential failures
+	 * @param clientErrors other 4xx answers
+	 */
+	public record Counts(long attempts, long successes, long throttled, long failures, long misconfigured,
+			long clientErrors) {
+	}
+
+}

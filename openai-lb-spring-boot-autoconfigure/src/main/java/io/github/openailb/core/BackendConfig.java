@@ -1,0 +1,43 @@
+package io.github.openailb.core;
+
+import java.net.URI;
+import java.util.Locale;
+
+/**
+ * Immutable description of one backend instance. Built and validated by
+ * {@link BalancerConfig.Builder}.
+ *
+ * @param name unique id used in logs, metrics, health and as the circuit-breaker name
+ * @param url base URL without trailing slash: scheme, host, optional port and path prefix
+ * @param priority 1 is the highest; lower tiers only take traffic while higher ones cannot
+ * @param weight share of traffic among available backends of the same priority
+ * @param apiKey key sent to this backend, or {@code null} to use another credential
+ * @param keyStyle how the key is sent
+ * @param deployment deployment (model) name used on this backend, or {@code null} to keep the
+ * caller's
+ * @param enabled whether the backend takes traffic at all
+ */
+public record BackendConfig(String name, URI url, int priority, int weight, String apiKey, KeyStyle keyStyle,
+		String deployment, boolean enabled) {
+
+	/**
+	 * Return the host (and port when explicit) of this backend, safe to show anywhere.
+	 * @return host and optional port
+	 */
+	public String host() {
+		return (this.url.getPort() != -1) ? this.url.getHost() + ":" + this.url.getPort() : this.url.getHost();
+	}
+
+	boolean https() {
+		return "https".equals(this.url.getScheme().toLowerCase(Locale.ROOT));
+	}
+
+	/** Keys stay out of logs, even when a record is printed by accident. */
+	@Override
+	public String toString() {
+		return "BackendConfig[name=" + this.name + ", url=" + this.url + ", priority=" + this.priority + ", weight="
+				+ this.weight + ", apiKey=" + ((this.apiKey != null) ? "******" : "none") + ", keyStyle="
+				+ this.keyStyle + ", deployment=" + this.deployment + ", enabled=" + this.enabled + "]";
+	}
+
+}

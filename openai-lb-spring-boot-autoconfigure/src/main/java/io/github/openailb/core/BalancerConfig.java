@@ -1,0 +1,323 @@
+package io.github.openailb.core;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * Immutable, validated configuration of one balancer: its backends and the timing rules of
+ * cool-downs and waits. Property paths in validation errors follow {@code openai.lb.*} so the
+ * same messages serve Spring Boot users and plain Java users.
+ *
+ * @param backends the backends, in declaration order
+ * @param defaultRetryAfter cool-down when a throttled answer carries no usable hint
+ * @param maxCoolDown upper bound on any single cool-down
+ * @param maxWait how long a request may wait for a cooling backend before failing
+ */
+public record BalancerConfig(List<BackendConfig> backends, Duration defaultRetryAfter, Duration maxCoolDown,
+		Duration maxWait) {
+
+	/** Prefix of every property path reported by validation. */
+	public static final String PREFIX = "openai.lb";
+
+	/**
+	 * Start a new builder with the documented defaults.
+	 * @return a builder
+	 */
+	public static Builder builder() {
+		return new Builder();
+	}
+
+	/**
+	 * Builds a {@link BalancerConfig}, reporting the first problem with its property path.
+	 */
+	public static final class Builder {
+
+		private final List<BackendBuilder> backends = new ArrayList<>();
+
+		private Duration defaultRetryAfter = Duration.ofSeconds(10);
+
+		private Duration maxCoolDown = Duration.ofMinutes(5);
+
+		private Duration maxWait = Duration.ZERO;
+
+		private Builder() {
+		}
+
+		/**
+		 * Add a backend.
+		 * @param backend the backend's settings
+		 * @return this builder
+		 */
+		public Builder backend(BackendBuilder backend) {
+			this.backends.add(backend);
+			return this;
+		}
+
+		/**
+		 * Set the cool-down used when a throttled answer carries no usable hint.
+		 * @param defaultRetryAfter the cool-down
+		 * @return this builder
+		 */
+		public Builder defaultRetryAfter(Duration defaultRetryAfter) {
+			this.defaultRetryAfter = defaultRetryAfter;
+			return this;
+		}
+
+		/**
+		 * Set the upper bound on any single cool-down.
+		 * @param maxCoolDown the bound
+		 * @return this builder
+		 */
+		public Builder maxCoolDown(Duration maxCoolDown) {
+			this.maxCoolDown = maxCoolDown;
+			return this;
+		}
+
+		/**
+		 * Set how long a request may wait for a cooling backend.
+		 * @param maxWait the wait, zero to fail fast
+		 * @return this builder
+		 */
+		public Builder maxWait(Duration maxWait) {
+			this.maxWait = maxWait;
+			return this;
+		}
+
+		/**
+		 * Validate and build.
+		 * @return the configuration
+		 * @throws InvalidConfigurationException naming the first property at fault
+		 */
+		public BalancerConfig build() {
+			positive(this.defaultRetryAfter, "default-retry-after", "10s");
+			positive(this.maxCoolDown, "max-cool-down", "5m");
+			notNegative(this.maxWait, "max-wait");
+			if (this.backends.isEmpty()) {
+				throw new InvalidConfigurationException(PREFIX + ".backends", "no backend is configured",
+						"List at least one backend with a name and a url, e.g. openai.lb.backends[0].name=primary "
+								+ "and openai.lb.backends[0].url=https://my-instance.openai.azure.com");
+			}
+			List<BackendConfig> built = new ArrayList<>(this.backends.size());
+			Set<String> names = new HashSet<>();
+			for (int i = 0; i < this.backends.size(); i++) {
+				BackendConfig backend = this.backends.get(i).build(PREFIX + ".backends[" + i + "]");
+				if (!names.add(backend.name())) {
+					throw new InvalidConfigurationException(PREFIX + ".backends[" + i + "].name",
+							"the name '" + backend.name() + "' is used by another backend",
+							"Give every backend a unique name; it identifies the backend in logs, metrics, health "
+									+ "and circuit-breaker settings.");
+				}
+				built.add(backend);
+			}
+			return new BalancerConfig(List.copyOf(built), this.defaultRetryAfter, this.maxCoolDown, this.maxWait);
+		}
+
+		private static void positive(Duration value, String property, String example) {
+			if (value == null || value.isNegative() || value.isZero()) {
+				throw new InvalidConfigurationException(PREFIX + "." + property,
+						"must be a positive duration but was " + value,
+						"Set " + PREFIX + "." + property + " to a positive duration such as " + example + ".");
+			}
+		}
+
+		private static void notNegative(Duration value, String property) {
+			if (value == null || value.isNegative()) {
+				throw new InvalidConfigurationException(PREFIX + "." + property,
+						"must not be negative but was " + value,
+						"Set " + PREFIX + "." + property + " to 0s (fail fast) or a positive duration such as 2s.");
+			}
+		}
+
+	}
+
+	/**
+	 * Settings of one backend before validation.
+	 */
+	public static final class BackendBuilder {
+
+		private String name;
+
+		private String url;
+
+		private int priority = 1;
+
+		private int weight = 1;
+
+		private String apiKey;
+
+		private KeyStyle keyStyle = KeyStyle.API_KEY;
+
+		private String deployment;
+
+		private boolean enabled = true;
+
+		/**
+		 * Set the unique name.
+		 * @param name the name
+		 * @return this builder
+		 */
+		public BackendBuilder name(String name) {
+			this.name = name;
+			return this;
+		}
+
+		/**
+		 * Set the base URL.
+		 * @param url scheme, host, optional port and path prefix
+		 * @return this builder
+		 */
+		public BackendBuilder url(String url) {
+			this.url = url;
+			return this;
+		}
+
+		/**
+		 * Set the priority, 1 being the highest.
+		 * @param priority the priority
+		 * @return this builder
+		 */
+		public BackendBuilder priority(int priority) {
+			this.priority = priority;
+			return this;
+		}
+
+		/**
+		 * Set the weight within the priority tier.
+		 * @param weight the weight
+		 * @return this builder
+		 */
+		public BackendBuilder weight(int weight) {
+			this.weight = weight;
+			return this;
+		}
+
+		/**
+		 * Set the API key.
+		 * @param apiKey the key, or {@code null}
+		 * @return this builder
+		 */
+		public BackendBuilder apiKey(String apiKey) {
+			this.apiKey = apiKey;
+			return this;
+		}
+
+		/**
+		 * Set how the key is sent.
+		 * @param keyStyle the style
+		 * @return this builder
+		 */
+		public BackendBuilder keyStyle(KeyStyle keyStyle) {
+			this.keyStyle = keyStyle;
+			return this;
+		}
+
+		/**
+		 * Set the deployment name on this backend.
+		 * @param deployment the deployment, or {@code null} to keep the caller's
+		 * @return this builder
+		 */
+		public BackendBuilder deployment(String deployment) {
+			this.deployment = deployment;
+			return this;
+		}
+
+		/**
+		 * Set whether the backend takes traffic.
+		 * @param enabled whether enabled
+		 * @return this builder
+		 */
+		public BackendBuilder enabled(boolean enabled) {
+			this.enabled = enabled;
+			return this;
+		}
+
+		BackendConfig build(String path) {
+			if (this.name == null || this.name.isBlank()) {
+				throw new InvalidConfigurationException(path + ".name", "is missing or blank",
+						"Give the backend a unique name such as 'eastus-ptu'.");
+			}
+			if (!this.name.matches("[A-Za-z0-9._-]+")) {
+				throw new InvalidConfigurationException(path + ".name",
+						"'" + this.name + "' contains characters other than letters, digits, '.', '_' and '-'",
+						"Use a simple name such as 'eastus-ptu'; it becomes a metric tag and a circuit-breaker name.");
+			}
+			URI uri = parseUrl(path + ".url");
+			if (this.priority < 1) {
+				throw new InvalidConfigurationException(path + ".priority", "must be 1 or more but was " + this.priority,
+						"Use 1 for the preferred tier, 2 for the next one, and so on.");
+			}
+			if (this.weight < 1) {
+				throw new InvalidConfigurationException(path + ".weight", "must be 1 or more but was " + this.weight,
+						"Use a positive weight; remove the backend or set enabled=false to send it no traffic.");
+			}
+			String key = (this.apiKey == null || this.apiKey.isBlank()) ? null : this.apiKey.strip();
+			String model = (this.deployment == null || this.deployment.isBlank()) ? null : this.deployment.strip();
+			if (model != null && !model.matches("[A-Za-z0-9._:-]+")) {
+				throw new InvalidConfigurationException(path + ".deployment",
+						"'" + model + "' is not a valid deployment name",
+						"Use the deployment name exactly as shown for this instance, letters, digits, '.', '_', ':' or '-'.");
+			}
+			return new BackendConfig(this.name, uri, this.priority, this.weight, key,
+					(this.keyStyle != null) ? this.keyStyle : KeyStyle.API_KEY, model, this.enabled);
+		}
+
+		private URI parseUrl(String path) {
+			String fix = "Set it to the instance's base URL, e.g. https://my-instance.openai.azure.com "
+					+ "(a path prefix such as https://gateway.example.com/ai is allowed; no query string).";
+			if (this.url == null || this.url.isBlank()) {
+				throw new InvalidConfigurationException(path, "is missing or blank", fix);
+			}
+			URI uri;
+			try {
+				uri = new URI(this.url.strip());
+			}
+			catch (URISyntaxException ex) {
+				throw new InvalidConfigurationException(path, "'" + redacted(this.url) + "' is not a valid URL", fix);
+			}
+			String scheme = (uri.getScheme() != null) ? uri.getScheme().toLowerCase(Locale.ROOT) : "";
+			if (!scheme.equals("http") && !scheme.equals("https")) {
+				throw new InvalidConfigurationException(path, "'" + redacted(this.url) + "' must start with https:// or http://",
+						fix);
+			}
+			if (uri.getHost() == null || uri.getHost().isBlank()) {
+				throw new InvalidConfigurationException(path, "'" + redacted(this.url) + "' has no host", fix);
+			}
+			if (uri.getRawQuery() != null || uri.getRawFragment() != null || uri.getRawUserInfo() != null) {
+				throw new InvalidConfigurationException(path,
+						"must not contain a query string, fragment or user info", fix);
+			}
+			String prefix = (uri.getRawPath() != null) ? uri.getRawPath() : "";
+			while (prefix.endsWith("/")) {
+				prefix = prefix.substring(0, prefix.length() - 1);
+			}
+			return URI.create(scheme + "://" + uri.getRawAuthority() + prefix);
+		}
+
+	}
+
+	/** A URL as it may be shown: without user info, query or fragment, where credentials could hide. */
+	static String redacted(String url) {
+		String shown = url.strip();
+		int cut = shown.length();
+		for (char c : new char[] { '?', '#' }) {
+			int at = shown.indexOf(c);
+			if (at >= 0 && at < cut) {
+				cut = at;
+			}
+		}
+		shown = shown.substring(0, cut);
+		int at = shown.lastIndexOf('@');
+		if (at >= 0) {
+			int start = shown.indexOf("//");
+			shown = ((start >= 0 && start < at) ? shown.substring(0, start + 2) : "") + shown.substring(at + 1);
+		}
+		return shown;
+	}
+
+}

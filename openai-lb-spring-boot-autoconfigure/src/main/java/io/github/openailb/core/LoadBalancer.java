@@ -1,0 +1,219 @@
+package io.github.openailb.core;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.Function;
+import java.util.random.RandomGenerator;
+
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
+
+/**
+ * The balancing engine: backends, their shared live state, and the choice of backend for each
+ * attempt of each request. Transport-neutral: adapters ask {@link #begin()} for an
+ * {@link Exchange} per request and report what each attempt answered. Thread-safe and
+ * lock-free; one instance serves every client of an application.
+ */
+public final class LoadBalancer {
+
+	private final BalancerConfig config;
+
+	private final List<Backend> backends;
+
+	/** Backends sorted by priority, best first, for selection. */
+	private final Backend[] byPriority;
+
+	private final Clock clock;
+
+	private final RandomGenerator random;
+
+	private final BalancerListener listener;
+
+	private LoadBalancer(Builder builder) {
+		this.config = builder.config;
+		this.clock = builder.clock;
+		this.random = builder.random;
+		this.listener = builder.listener;
+		Function<String, CircuitBreaker> breakers = (builder.breakers != null) ? builder.breakers
+				: CircuitBreakerRegistry.of(defaultBreakerConfig(this.clock))::circuitBreaker;
+		List<Backend> all = new ArrayList<>();
+		for (BackendConfig backend : this.config.backends()) {
+			all.add(new Backend(backend, all.size(), breakers.apply(backend.name()), this.clock));
+		}
+		this.backends = List.copyOf(all);
+		this.byPriority = all.stream()
+			.sorted(Comparator.comparingInt((Backend b) -> b.config().priority()))
+			.toArray(Backend[]::new);
+	}
+
+	/**
+	 * Start building a balancer.
+	 * @param config the validated configuration
+	 * @return a builder
+	 */
+	public static Builder builder(BalancerConfig config) {
+		return new Builder(config);
+	}
+
+	/**
+	 * The breaker settings used when the application configures none: open at 50% failures over
+	 * the last 20 attempts (at least 10), stay open 30s, probe with 3 calls.
+	 * @param clock the clock the breakers read, the balancer's own
+	 * @return the breaker configuration
+	 */
+	public static CircuitBreakerConfig defaultBreakerConfig(Clock clock) {
+		return CircuitBreakerConfig.custom()
+			.slidingWindowSize(20)
+			.minimumNumberOfCalls(10)
+			.failureRateThreshold(50)
+			.waitDurationInOpenState(Duration.ofSeconds(30))
+			.permittedNumberOfCallsInHalfOpenState(3)
+			.clock(clock)
+			.build();
+	}
+
+	/**
+	 * Begin one request.
+	 * @return the request's exchange, to be used by one thread (or one reactive chain) at a time
+	 */
+	public Exchange begin() {
+		return new Exchange(this);
+	}
+
+	/**
+	 * Return the configuration.
+	 * @return the configuration
+	 */
+	public BalancerConfig config() {
+		return this.config;
+	}
+
+	/**
+	 * Return the backends in declaration order.
+	 * @return the backends
+	 */
+	public List<Backend> backends() {
+		return this.backends;
+	}
+
+	/**
+	 * Find a backend by name.
+	 * @param name the name
+	 * @return the backend, or {@code null}
+	 */
+	public Backend backend(String name) {
+		for (Backend backend : this.backends) {
+			if (backend.name().equals(name)) {
+				return backend;
+			}
+		}
+		return null;
+	}
+
+	/**
+	 * Whether any backend could take a request now.
+	 * @return {@code true} if some backend is available
+	 */
+	public boolean canTakeTraffic() {
+		long now = this.clock.millis();
+		for (Backend backend : this.backends) {
+			if (backend.selectable(now)) {
+				return true;
+			}
+		}
+		return false;
+	}
+
+	Clock clock() {
+		return this.clock;
+	}
+
+	BalancerListener listener() {
+		return this.listener;
+	}
+
+	Backend[] byPriority() {
+		return this.byPriority;
+	}
+
+	int nextInt(int bound) {
+		return (this.random != null) ? this.random.nextInt(bound)
+				: java.util.concurrent.ThreadLocalRandom.current().nextInt(bound);
+	}
+
+	/**
+	 * Builds a {@link LoadBalancer}.
+	 */
+	public static final class Builder {
+
+		private final BalancerConfig config;
+
+		private Clock clock = Clock.systemUTC();
+
+		private RandomGenerator random;
+
+		private Function<String, CircuitBreaker> breakers;
+
+		private BalancerListener listener = BalancerListener.NONE;
+
+		private Builder(BalancerConfig config) {
+			this.config = Objects.requireNonNull(config, "config");
+		}
+
+		/**
+		 * Use this clock for cool-downs (tests pass a controllable one).
+		 * @param clock the clock
+		 * @return this builder
+		 */
+		public Builder clock(Clock clock) {
+			this.clock = Objects.requireNonNull(clock, "clock");
+			return this;
+		}
+
+		/**
+		 * Use this random source for weighted choice; by default each thread uses its own.
+		 * @param random a thread-safe random source, e.g. a seeded {@link java.util.Random}
+		 * @return this builder
+		 */
+		public Builder random(RandomGenerator random) {
+			this.random = random;
+			return this;
+		}
+
+		/**
+		 * Take each backend's circuit breaker from this function, e.g.
+		 * {@code registry::circuitBreaker}. The breakers must read the same clock as the balancer.
+		 * @param breakers breaker by backend name
+		 * @return this builder
+		 */
+		public Builder circuitBreakers(Function<String, CircuitBreaker> breakers) {
+			this.breakers = breakers;
+			return this;
+		}
+
+		/**
+		 * Report to this listener.
+		 * @param listener the listener
+		 * @return this builder
+		 */
+		public Builder listener(BalancerListener listener) {
+			this.listener = Objects.requireNonNull(listener, "listener");
+			return this;
+		}
+
+		/**
+		 * Build the balancer.
+		 * @return the balancer
+		 */
+		public LoadBalancer build() {
+			return new LoadBalancer(this);
+		}
+
+	}
+
+}

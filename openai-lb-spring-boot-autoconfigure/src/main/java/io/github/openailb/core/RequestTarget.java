@@ -1,0 +1,79 @@
+package io.github.openailb.core;
+
+import java.net.URI;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+/**
+ * Where one attempt goes: the backend's base URL (with its path prefix) plus the caller's path
+ * and query, with the deployment name rewritten when the backend names it differently.
+ */
+public final class RequestTarget {
+
+	private static final Pattern DEPLOYMENT = Pattern.compile("/openai/deployments/([^/?]+)");
+
+	private RequestTarget() {
+	}
+
+	/**
+	 * Build the URI of one attempt.
+	 * @param backend the backend
+	 * @param rawPathAndQuery the caller's path and query, still encoded, e.g.
+	 * {@code /openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21}
+	 * @return the attempt's URI
+	 */
+	public static URI uri(BackendConfig backend, String rawPathAndQuery) {
+		String path = (rawPathAndQuery.isEmpty() || rawPathAndQuery.startsWith("/")) ? rawPathAndQuery
+				: "/" + rawPathAndQuery;
+		if (backend.deployment() != null) {
+			Matcher deployment = DEPLOYMENT.matcher(path);
+			if (deployment.find()) {
+				path = path.substring(0, deployment.start(1)) + backend.deployment() + path.substring(deployment.end(1));
+			}
+		}
+		return URI.create(backend.url() + path);
+	}
+
+	/**
+	 * Build the body of one attempt: the caller's bytes, except that the top-level {@code model}
+	 * of a JSON body is replaced when the backend names its deployment and the path does not
+	 * carry it (the {@code /v1} API).
+	 * @param backend the backend
+	 * @param rawPath the caller's path
+	 * @param body the caller's body
+	 * @return the bytes to send, the same array when nothing changes
+	 */
+	public static byte[] body(BackendConfig backend, String rawPath, byte[] body) {
+		if (backend.deployment() == null || body.length == 0 || body[0] != '{' || DEPLOYMENT.matcher(rawPath).find()) {
+			return body;
+		}
+		return ModelRewrite.apply(body, backend.deployment());
+	}
+
+	/** Kept apart so Jackson is only needed by users of the v1 deployment rewrite. */
+	private static final class ModelRewrite {
+
+		private static final ObjectMapper JSON = new ObjectMapper();
+
+		static byte[] apply(byte[] body, String model) {
+			try {
+				JsonNode tree = JSON.readTree(body);
+				if (tree instanceof ObjectNode object && object.path("model").isTextual()
+						&& !model.equals(object.get("model").asText())) {
+					object.put("model", model);
+					return JSON.writeValueAsBytes(object);
+				}
+			}
+			catch (java.io.IOException ex) {
+				// not JSON after all: the backend judges the caller's bytes
+			}
+			return body;
+		}
+
+	}
+
+}

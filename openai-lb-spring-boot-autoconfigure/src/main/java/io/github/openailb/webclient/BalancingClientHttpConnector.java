@@ -1,0 +1,316 @@
+package io.github.openailb.webclient;
+
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+
+import io.github.openailb.auth.AuthHeader;
+import io.github.openailb.auth.BackendCredentials;
+import io.github.openailb.core.BackendConfig;
+import io.github.openailb.core.Exchange;
+import io.github.openailb.core.LoadBalancer;
+import io.github.openailb.core.NoBackendAnsweredException;
+import io.github.openailb.core.Outcome;
+import io.github.openailb.core.RequestTarget;
+import io.github.openailb.core.Step;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+import org.springframework.core.io.buffer.DataBuffer;
+import org.springframework.core.io.buffer.DataBufferUtils;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpMethod;
+import org.springframework.http.HttpStatusCode;
+import org.springframework.http.MediaType;
+import org.springframework.http.client.reactive.ClientHttpConnector;
+import org.springframework.http.client.reactive.ClientHttpRequest;
+import org.springframework.http.client.reactive.ClientHttpResponse;
+import org.springframework.http.client.reactive.ClientHttpResponseDecorator;
+
+/**
+ * The balanced HTTP transport every adapter shares. Requests aimed at the logical host
+ * {@value #LOGICAL_HOST} are sent, attempt by attempt, to the backends the {@link LoadBalancer}
+ * chooses, through a real connector; any other request goes to the pass-through connector
+ * untouched. The request body is held once and replayed on each attempt; a successful response
+ * body is streamed, never held, and is handed to the caller only after its first byte arrived
+ * within the response timeout, so a stalled stream still fails over.
+ */
+public final class BalancingClientHttpConnector implements ClientHttpConnector {
+
+	/** Host name of the logical, balanced endpoint. */
+	public static final String LOGICAL_HOST = "openai-lb";
+
+	/** Base URL of the logical, balanced endpoint. */
+	public static final String BASE_URL = "http://" + LOGICAL_HOST;
+
+	/** Error answers are read to find retry hints and to be returned if they are the last. */
+	private static final int MAX_ERROR_BODY = 256 * 1024;
+
+	private static final Set<String> NOT_REPLAYED = Set.of("host", "content-length", "transfer-encoding", "connection",
+			"expect", "upgrade", "keep-alive", "te", "trailer");
+
+	private final LoadBalancer balancer;
+
+	private final ClientHttpConnector transport;
+
+	private final BackendCredentials credentials;
+
+	private final Duration responseTimeout;
+
+	private final ClientHttpConnector passThrough;
+
+	/**
+	 * Create a balancing connector.
+	 * @param balancer the engine
+	 * @param transport sends each attempt; should carry the connect timeout
+	 * @param credentials the credential header of each backend
+	 * @param responseTimeout per attempt: longest wait for the status, headers and first body byte
+	 * @param passThrough sends requests not aimed at {@value #LOGICAL_HOST}
+	 */
+	public BalancingClientHttpConnector(LoadBalancer balancer, ClientHttpConnector transport,
+			BackendCredentials credentials, Duration responseTimeout, ClientHttpConnector passThrough) {
+		this.balancer = balancer;
+		this.transport = transport;
+		this.credentials = credentials;
+		this.responseTimeout = responseTimeout;
+		this.passThrough = passThrough;
+	}
+
+	/**
+	 * Return a connector sharing this one's engine and transport that sends requests not aimed
+	 * at the logical host to the given connector.
+	 * @param passThrough the connector for all other requests
+	 * @return the new connector
+	 */
+	public BalancingClientHttpConnector withPassThrough(ClientHttpConnector passThrough) {
+		return new BalancingClientHttpConnector(this.balancer, this.transport, this.credentials, this.responseTimeout,
+				passThrough);
+	}
+
+	/**
+	 * Whether a request to this URI is balanced.
+	 * @param uri the request URI
+	 * @return {@code true} when it is aimed at the logical host
+	 */
+	public static boolean isBalanced(URI uri) {
+		return LOGICAL_HOST.equalsIgnoreCase(uri.getHost());
+	}
+
+	/**
+	 * Return the engine this connector sends through.
+	 * @return the engine
+	 */
+	public LoadBalancer balancer() {
+		return this.balancer;
+	}
+
+	@Override
+	public Mono<ClientHttpResponse> connect(HttpMethod method, URI uri,
+			java.util.function.Function<? super ClientHttpRequest, Mono<Void>> requestCallback) {
+		if (!isBalanced(uri)) {
+			return this.passThrough.connect(method, uri, requestCallback);
+		}
+		CapturedRequest captured = new CapturedRequest(method, uri);
+		return requestCallback.apply(captured)
+			.then(Mono.defer(() -> exchange(method, pathAndQuery(uri), captured.getHeaders(), captured.body())));
+	}
+
+	/**
+	 * Send one request through the balancer.
+	 * @param method the method
+	 * @param rawPathAndQuery the encoded path and query, appended to each backend's base URL
+	 * @param headers the caller's headers
+	 * @param body the request body, replayed on each attempt
+	 * @return the answer: a backend's, or the synthetic 429; or a
+	 * {@link NoBackendAnsweredException} when no backend answered at all
+	 */
+	public Mono<ClientHttpResponse> exchange(HttpMethod method, String rawPathAndQuery, HttpHeaders headers,
+			byte[] body) {
+		return Mono.defer(() -> {
+			Call call = new Call(this.balancer.begin(), method, rawPathAndQuery, headers, body);
+			return next(call).doOnCancel(call::cancel);
+		});
+	}
+
+	private Mono<ClientHttpResponse> next(Call call) {
+		Step step = call.exchange.next();
+		if (step instanceof Step.Attempt attempt) {
+			return attempt(call, attempt);
+		}
+		if (step instanceof Step.Wait wait) {
+			return Mono.delay(wait.delay()).then(Mono.defer(() -> next(call)));
+		}
+		Step.GiveUp end = (Step.GiveUp) step;
+		return switch (end.ending()) {
+			case LAST_ANSWER -> Mono.just(call.lastAnswer);
+			case THROTTLED -> Mono.just(throttled(end));
+			default -> Mono.error(new NoBackendAnsweredException(end.reason()));
+		};
+	}
+
+	private Mono<ClientHttpResponse> attempt(Call call, Step.Attempt attempt) {
+		BackendConfig backend = attempt.backend().config();
+		call.current = attempt;
+		Mono<ClientHttpResponse> answer = this.credentials.headerFor(backend)
+			.map(Optional::of)
+			.defaultIfEmpty(Optional.empty())
+			.onErrorMap(CredentialFailure::new)
+			.flatMap((auth) -> this.transport.connect(call.method, RequestTarget.uri(backend, call.pathAndQuery),
+					(request) -> write(request, call, backend, auth)))
+			.flatMap((response) -> judge(call, attempt, response))
+			.timeout(this.responseTimeout);
+		return answer.onErrorResume((ex) -> {
+			if (ex instanceof CredentialFailure failure) {
+				call.exchange.credentialFailed(attempt, "no credential: " + failure.getCause().getClass().getSimpleName());
+			}
+			else {
+				call.exchange.failed(attempt, ex);
+			}
+			return Mono.empty();
+		}).switchIfEmpty(Mono.defer(() -> {
+			call.current = null;
+			return next(call);
+		}));
+	}
+
+	private static Mono<Void> write(ClientHttpRequest request, Call call, BackendConfig backend,
+			Optional<AuthHeader> auth) {
+		HttpHeaders out = request.getHeaders();
+		call.headers.forEach((name, values) -> {
+			if (!NOT_REPLAYED.contains(name.toLowerCase(Locale.ROOT))) {
+				out.addAll(name, values);
+			}
+		});
+		auth.ifPresent((header) -> {
+			out.remove("api-key");
+			out.remove(HttpHeaders.AUTHORIZATION);
+			out.set(header.name(), header.value());
+		});
+		byte[] bytes = RequestTarget.body(backend, call.pathAndQuery, call.body);
+		if (bytes.length == 0 && (call.method == HttpMethod.GET || call.method == HttpMethod.HEAD
+				|| call.method == HttpMethod.DELETE || call.method == HttpMethod.OPTIONS)) {
+			return request.setComplete();
+		}
+		out.setContentLength(bytes.length);
+		return request.writeWith(Mono.fromSupplier(() -> request.bufferFactory().wrap(bytes)));
+	}
+
+	/** Decide on an answer: hand it to the caller, or (empty) fail over. */
+	private Mono<ClientHttpResponse> judge(Call call, Step.Attempt attempt, ClientHttpResponse response) {
+		HttpStatusCode status = response.getStatusCode();
+		HttpHeaders headers = response.getHeaders();
+		Outcome outcome = Outcome.ofStatus(status.value());
+		if (outcome.failsOver()) {
+			return DataBufferUtils.join(response.getBody(), MAX_ERROR_BODY)
+				.map(BalancingClientHttpConnector::bytes)
+				.onErrorResume(DataBufferLimits::isLimit, (ex) -> Mono.just(new byte[0]))
+				.defaultIfEmpty(new byte[0])
+				.flatMap((bytes) -> {
+					call.exchange.answered(attempt, status.value(), headers::getFirst,
+							new String(bytes, StandardCharsets.UTF_8));
+					call.lastAnswer = new BufferedResponse(status, headers, bytes);
+					return Mono.empty();
+				});
+		}
+		if (!status.is2xxSuccessful()) {
+			call.exchange.answered(attempt, status.value(), headers::getFirst, null);
+			return Mono.just(response);
+		}
+		return response.getBody().switchOnFirst((first, whole) -> {
+			if (first.isOnError()) {
+				return Mono.<ClientHttpResponse>error(first.getThrowable());
+			}
+			call.exchange.answered(attempt, status.value(), headers::getFirst, null);
+			Flux<DataBuffer> body = whole.doOnError((ex) -> call.exchange.streamBroke(attempt, ex));
+			return Mono.<ClientHttpResponse>just(new StreamingResponse(response, body));
+		}, false).single();
+	}
+
+	private static ClientHttpResponse throttled(Step.GiveUp end) {
+		HttpHeaders headers = new HttpHeaders();
+		headers.setContentType(MediaType.APPLICATION_JSON);
+		headers.set(HttpHeaders.RETRY_AFTER, Long.toString(end.retryAfterSeconds()));
+		headers.set("x-openai-lb", "throttled");
+		return new BufferedResponse(HttpStatusCode.valueOf(429), headers, end.throttledBody());
+	}
+
+	private static byte[] bytes(DataBuffer buffer) {
+		byte[] bytes = new byte[buffer.readableByteCount()];
+		buffer.read(bytes);
+		DataBufferUtils.release(buffer);
+		return bytes;
+	}
+
+	static String pathAndQuery(URI uri) {
+		String path = (uri.getRawPath() != null) ? uri.getRawPath() : "";
+		return (uri.getRawQuery() != null) ? path + "?" + uri.getRawQuery() : path;
+	}
+
+	/** A response whose body is the one whose first byte was already awaited. */
+	private static final class StreamingResponse extends ClientHttpResponseDecorator {
+
+		private final Flux<DataBuffer> body;
+
+		StreamingResponse(ClientHttpResponse delegate, Flux<DataBuffer> body) {
+			super(delegate);
+			this.body = body;
+		}
+
+		@Override
+		public Flux<DataBuffer> getBody() {
+			return this.body;
+		}
+
+	}
+
+	/** One request's progress: the engine's exchange plus what the transport must remember. */
+	private static final class Call {
+
+		final Exchange exchange;
+
+		final HttpMethod method;
+
+		final String pathAndQuery;
+
+		final HttpHeaders headers;
+
+		final byte[] body;
+
+		volatile Step.Attempt current;
+
+		ClientHttpResponse lastAnswer;
+
+		Call(Exchange exchange, HttpMethod method, String pathAndQuery, HttpHeaders headers, byte[] body) {
+			this.exchange = exchange;
+			this.method = method;
+			this.pathAndQuery = pathAndQuery;
+			this.headers = headers;
+			this.body = body;
+		}
+
+		void cancel() {
+			this.exchange.abandoned(this.current);
+		}
+
+	}
+
+	private static final class CredentialFailure extends RuntimeException {
+
+		CredentialFailure(Throwable cause) {
+			super(cause);
+		}
+
+	}
+
+	private static final class DataBufferLimits {
+
+		static boolean isLimit(Throwable ex) {
+			return ex instanceof org.springframework.core.io.buffer.DataBufferLimitException;
+		}
+
+	}
+
+}
