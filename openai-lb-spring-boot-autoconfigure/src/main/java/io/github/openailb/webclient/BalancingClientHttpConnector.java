@@ -224,7 +224,13 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 				return Mono.<ClientHttpResponse>error(first.getThrowable());
 			}
 			call.exchange.answered(attempt, status.value(), headers::getFirst, null);
-			Flux<DataBuffer> body = whole.doOnError((ex) -> call.exchange.streamBroke(attempt, ex));
+			// WebClient may subscribe again to release an unread body: record a broken stream once
+			java.util.concurrent.atomic.AtomicBoolean broken = new java.util.concurrent.atomic.AtomicBoolean();
+			Flux<DataBuffer> body = whole.doOnError((ex) -> {
+				if (broken.compareAndSet(false, true)) {
+					call.exchange.streamBroke(attempt, ex);
+				}
+			});
 			return Mono.<ClientHttpResponse>just(new StreamingResponse(response, body));
 		}, false).single();
 	}
