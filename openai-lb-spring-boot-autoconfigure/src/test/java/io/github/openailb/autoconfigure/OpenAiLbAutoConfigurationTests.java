@@ -1,0 +1,131 @@
+package io.github.openailb.autoconfigure;
+
+import java.util.stream.Stream;
+
+import io.github.openailb.core.InvalidConfigurationException;
+import io.github.openailb.core.LoadBalancer;
+import io.github.openailb.webclient.BalancingClientHttpConnector;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import reactor.netty.http.client.HttpClient;
+
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.autoconfigure.http.HttpMessageConvertersAutoConfiguration;
+import org.springframework.boot.autoconfigure.web.client.RestClientAutoConfiguration;
+import org.springframework.boot.autoconfigure.web.reactive.function.client.ClientHttpConnectorAutoConfiguration;
+import org.springframework.boot.autoconfigure.web.reactive.function.client.WebClientAutoConfiguration;
+import org.springframework.boot.diagnostics.FailureAnalysis;
+import org.springframework.boot.test.context.FilteredClassLoader;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.web.client.RestClient;
+import org.springframework.web.reactive.function.client.WebClient;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Wiring of the auto-configuration: what it defines, when it backs off, how it fails.
+ */
+class OpenAiLbAutoConfigurationTests {
+
+	private final ApplicationContextRunner runner = new ApplicationContextRunner()
+		.withConfiguration(AutoConfigurations.of(HttpMessageConvertersAutoConfiguration.class,
+				RestClientAutoConfiguration.class, ClientHttpConnectorAutoConfiguration.class,
+				WebClientAutoConfiguration.class, OpenAiLbAutoConfiguration.class,
+				OpenAiLbClientsAutoConfiguration.class))
+		.withPropertyValues("openai.lb.backends[0].name=a", "openai.lb.backends[0].url=https://a.openai.azure.com");
+
+	@Test
+	void definesTheEngineAndQualifiedBalancedClients() {
+		this.runner.run((context) -> {
+			assertThat(context).hasSingleBean(LoadBalancer.class).hasSingleBean(BalancingClientHttpConnector.class);
+			assertThat(context).hasBean("openAiLbRestClient").hasBean("openAiLbWebClient");
+			assertThat(context.getBean(LoadBalancer.class).backends()).extracting(io.github.openailb.core.Backend::name).containsExactly("a");
+		});
+	}
+
+	@Test
+	void balancedClientsDoNotCompeteWithTheApplicationsOwnClients() {
+		this.runner.withBean("appRestClient", RestClient.class, () -> RestClient.create("http://example.org"))
+			.withBean("appWebClient", WebClient.class, () -> WebClient.create("http://example.org"))
+			.run((context) -> {
+				// by-type injection still finds exactly the application's beans
+				assertThat(context.getBeanProvider(RestClient.class).getIfUnique()).isNotNull();
+				assertThat(context.getBeanProvider(WebClient.class).getIfUnique()).isNotNull();
+				assertThat(context.getBean("openAiLbRestClient")).isNotSameAs(context.getBean("appRestClient"));
+			});
+	}
+
+	@Test
+	void backsOffWhenTheUserDefinesTheEngine() {
+		LoadBalancer own = LoadBalancer.builder(io.github.openailb.core.BalancerConfig.builder()
+			.backend(new io.github.openailb.core.BalancerConfig.BackendBuilder().name("mine").url("http://mine"))
+			.build()).build();
+		this.runner.withBean(LoadBalancer.class, () -> own)
+			.run((context) -> assertThat(context.getBean(LoadBalancer.class)).isSameAs(own));
+	}
+
+	@Test
+	void switchedOffByProperty() {
+		this.runner.withPropertyValues("openai.lb.enabled=false").run((context) -> {
+			assertThat(context).doesNotHaveBean(LoadBalancer.class);
+			assertThat(context).doesNotHaveBean("openAiLbRestClient");
+		});
+	}
+
+	@Test
+	void absentWithoutReactorNetty() {
+		this.runner.withClassLoader(new FilteredClassLoader(HttpClient.class))
+			.run((context) -> assertThat(context).doesNotHaveBean(LoadBalancer.class));
+	}
+
+	static Stream<Arguments> badConfigurations() {
+		return Stream.of(
+				Arguments.of(new String[] { "openai.lb.backends[0].url=" }, "openai.lb.backends[0].url"),
+				Arguments.of(new String[] { "openai.lb.backends[0].url=ftp://x" }, "openai.lb.backends[0].url"),
+				Arguments.of(new String[] { "openai.lb.backends[0].priority=0" }, "openai.lb.backends[0].priority"),
+				Arguments.of(new String[] { "openai.lb.backends[0].weight=-2" }, "openai.lb.backends[0].weight"),
+				Arguments.of(new String[] { "openai.lb.backends[1].name=a", "openai.lb.backends[1].url=https://b" },
+						"openai.lb.backends[1].name"),
+				Arguments.of(new String[] { "openai.lb.backends[1].url=https://b" }, "openai.lb.backends[1].name"),
+				Arguments.of(new String[] { "openai.lb.max-wait=-1s" }, "openai.lb.max-wait"),
+				Arguments.of(new String[] { "openai.lb.default-retry-after=0s" }, "openai.lb.default-retry-after"),
+				Arguments.of(new String[] { "openai.lb.max-cool-down=-5m" }, "openai.lb.max-cool-down"));
+	}
+
+	@ParameterizedTest
+	@MethodSource("badConfigurations")
+	void badConfigurationFailsWithTheAnalyzersMessage(String[] properties, String path) {
+		this.runner.withPropertyValues(properties).run((context) -> {
+			assertThat(context).hasFailed();
+			FailureAnalysis analysis = new InvalidConfigurationFailureAnalyzer().analyze(context.getStartupFailure());
+			assertThat(analysis).isNotNull();
+			assertThat(analysis.getDescription()).contains(path);
+			assertThat(analysis.getAction()).contains(path);
+		});
+	}
+
+	@Test
+	void noBackendsFailsNamingTheProperty() {
+		new ApplicationContextRunner().withConfiguration(AutoConfigurations.of(OpenAiLbAutoConfiguration.class))
+			.run((context) -> {
+				assertThat(context).hasFailed();
+				assertThat(context.getStartupFailure()).rootCause()
+					.isInstanceOf(InvalidConfigurationException.class)
+					.hasMessageContaining("openai.lb.backends");
+			});
+	}
+
+	@Test
+	void keysAreNeverEchoedInStartUpErrors() {
+		this.runner.withPropertyValues("openai.lb.backends[0].api-key=sk-very-secret-1234567890",
+				"openai.lb.backends[0].url=https://user:sk-very-secret-1234567890@a.example.com?key=sk-very-secret-1234567890")
+			.run((context) -> {
+				assertThat(context).hasFailed();
+				FailureAnalysis analysis = new InvalidConfigurationFailureAnalyzer().analyze(context.getStartupFailure());
+				assertThat(analysis.getDescription() + analysis.getAction()).doesNotContain("sk-very-secret");
+			});
+	}
+
+}
