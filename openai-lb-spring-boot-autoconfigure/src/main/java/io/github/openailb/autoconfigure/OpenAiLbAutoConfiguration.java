@@ -19,6 +19,7 @@ import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.autoconfigure.web.reactive.function.client.ClientHttpConnectorAutoConfiguration;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.context.properties.bind.Bindable;
 import org.springframework.boot.context.properties.bind.Binder;
@@ -29,7 +30,9 @@ import org.springframework.http.client.reactive.ClientHttpConnector;
 /**
  * Auto-configuration of the openai-lb engine and its shared balanced transport.
  */
-@AutoConfiguration(afterName = "io.github.resilience4j.springboot3.circuitbreaker.autoconfigure.CircuitBreakerAutoConfiguration")
+// after Boot's connector: ours must never stand in for the application's ClientHttpConnector
+@AutoConfiguration(after = ClientHttpConnectorAutoConfiguration.class,
+		afterName = "io.github.resilience4j.springboot3.circuitbreaker.autoconfigure.CircuitBreakerAutoConfiguration")
 @ConditionalOnProperty(prefix = "openai.lb", name = "enabled", havingValue = "true", matchIfMissing = true)
 @ConditionalOnClass({ ClientHttpConnector.class, HttpClient.class })
 @EnableConfigurationProperties(OpenAiLbProperties.class)
@@ -80,18 +83,29 @@ public class OpenAiLbAutoConfiguration {
 		return new ApiKeyCredentials(config.backends());
 	}
 
-	@Bean
+	/*
+	 * The transport and the balancing connector are ClientHttpConnectors: they are qualified and
+	 * not default candidates so that by-type lookups of the application's connector never see them.
+	 */
+	@Bean(defaultCandidate = false)
+	@OpenAiLoadBalanced
+	@ConditionalOnMissingBean
+	ReactorTransport openAiLbTransport(OpenAiLbProperties properties,
+			ObjectProvider<OpenAiLbHttpClientCustomizer> customizers) {
+		return new ReactorTransport(properties.getConnectTimeout(), properties.getResponseTimeout(), (client) -> {
+			HttpClient customized = client;
+			for (OpenAiLbHttpClientCustomizer customizer : customizers.orderedStream().toList()) {
+				customized = customizer.customize(customized);
+			}
+			return customized;
+		});
+	}
+
+	@Bean(defaultCandidate = false)
+	@OpenAiLoadBalanced
 	@ConditionalOnMissingBean
 	BalancingClientHttpConnector openAiLbConnector(LoadBalancer balancer, BackendCredentials credentials,
-			OpenAiLbProperties properties, ObjectProvider<OpenAiLbHttpClientCustomizer> customizers) {
-		ClientHttpConnector transport = ReactorTransport.create(properties.getConnectTimeout(),
-				properties.getResponseTimeout(), (client) -> {
-					HttpClient customized = client;
-					for (OpenAiLbHttpClientCustomizer customizer : customizers.orderedStream().toList()) {
-						customized = customizer.customize(customized);
-					}
-					return customized;
-				});
+			OpenAiLbProperties properties, @OpenAiLoadBalanced ReactorTransport transport) {
 		return new BalancingClientHttpConnector(balancer, transport, credentials, properties.getResponseTimeout(),
 				transport);
 	}
