@@ -1,0 +1,53 @@
+package io.github.openailb.benchmarks;
+
+import java.util.Collection;
+import java.util.Locale;
+
+import org.openjdk.jmh.profile.GCProfiler;
+import org.openjdk.jmh.results.Result;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.options.Options;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
+
+/**
+ * Figure 1: runs {@link EngineBenchmark} under JMH with the GC profiler (in a forked JVM) and
+ * reports time and bytes allocated per request.
+ */
+final class EngineFigure {
+
+	private EngineFigure() {
+	}
+
+	static void run(Report report, double scale) throws Exception {
+		Options options = new OptionsBuilder().include(EngineBenchmark.class.getName())
+			.addProfiler(GCProfiler.class)
+			.forks(1)
+			.warmupIterations(3)
+			.warmupTime(TimeValue.milliseconds((long) (1000 * scale)))
+			.measurementIterations(5)
+			.measurementTime(TimeValue.milliseconds((long) (1000 * scale)))
+			.jvmArgsAppend("-Xmx512m")
+			.build();
+		Collection<RunResult> results = new Runner(options).run();
+		System.out.println();
+		for (RunResult result : results) {
+			String backends = result.getParams().getParam("backends");
+			Result<?> time = result.getPrimaryResult();
+			Result<?> bytes = result.getSecondaryResults().get("·gc.alloc.rate.norm");
+			if (bytes == null) {
+				bytes = result.getSecondaryResults().get("gc.alloc.rate.norm");
+			}
+			String figure = "1. engine, " + backends + " backends";
+			report.row(figure, "begin + next + answered(200)",
+					String.format(Locale.ROOT, "%.1f ± %.1f ns", time.getScore(), time.getScoreError()), "≪ 1 µs",
+					Report.verdict(time.getScore() < 1000));
+			report.row(figure, "allocated per request",
+					(bytes != null) ? String.format(Locale.ROOT, "%.0f ± %.0f B", bytes.getScore(), bytes.getScoreError())
+							: "n/a",
+					"a handful of bytes", (bytes != null) ? "see text" : "n/a");
+		}
+	}
+
+}
