@@ -28,6 +28,11 @@ public final class Backend {
 
 	private volatile String misconfiguration;
 
+	private volatile Headroom headroom;
+
+	/** Client-side budget, {@code null} when none is configured. */
+	private final LocalBudget budget;
+
 	private final LongAdder attempts = new LongAdder();
 
 	private final LongAdder successes = new LongAdder();
@@ -45,6 +50,7 @@ public final class Backend {
 		this.index = index;
 		this.breaker = breaker;
 		this.clock = clock;
+		this.budget = (config.rpm() > 0 || config.tpm() > 0) ? new LocalBudget(config.rpm(), config.tpm()) : null;
 		breaker.getEventPublisher().onStateTransition((event) -> {
 			if (event.getStateTransition().getToState() == CircuitBreaker.State.OPEN
 					&& this.coolDownUntil <= clock.millis()) {
@@ -127,6 +133,44 @@ public final class Backend {
 	public Counts counts() {
 		return new Counts(this.attempts.sum(), this.successes.sum(), this.throttled.sum(), this.failures.sum(),
 				this.misconfigured.sum(), this.clientErrors.sum());
+	}
+
+	/**
+	 * Return the quota the backend last reported, fresh or not.
+	 * @return the last report, or {@code null} if it never sent one
+	 */
+	public Headroom headroom() {
+		return this.headroom;
+	}
+
+	void report(Headroom headroom) {
+		this.headroom = headroom;
+	}
+
+	/** Whether the known quota (reported or client-side) covers a request of this size. */
+	boolean quotaAllows(long now, long estimatedTokens) {
+		if (this.budget != null && !this.budget.allows(now, estimatedTokens)) {
+			return false;
+		}
+		Headroom last = this.headroom;
+		return last == null || !last.isFresh(now) || !last.cannotTake(estimatedTokens);
+	}
+
+	void consumeBudget(long now, long estimatedTokens) {
+		if (this.budget != null) {
+			this.budget.consume(now, estimatedTokens);
+		}
+	}
+
+	/** The weight used to choose within a tier; scaled so headroom can lower it smoothly. */
+	long effectiveWeight(Strategy strategy, long now) {
+		long weight = this.config.weight();
+		if (strategy != Strategy.HEADROOM) {
+			return weight;
+		}
+		Headroom last = this.headroom;
+		double share = (last != null && last.isFresh(now)) ? last.share() : -1;
+		return (share < 0) ? weight * 1000 : Math.max(1, Math.round(weight * 1000 * share));
 	}
 
 	/** Whether a request may pick this backend now; the breaker still has the last word. */

@@ -26,6 +26,11 @@ public final class Exchange {
 
 	private final long started;
 
+	private final long estimatedTokens;
+
+	/** Set when a backend was passed over for lack of quota in the current choice. */
+	private boolean quotaSkipped;
+
 	private long waited;
 
 	private int attempts;
@@ -36,8 +41,9 @@ public final class Exchange {
 
 	private StringBuilder history;
 
-	Exchange(LoadBalancer balancer) {
+	Exchange(LoadBalancer balancer, long estimatedTokens) {
 		this.balancer = balancer;
+		this.estimatedTokens = estimatedTokens;
 		int words = (balancer.backends().size() + 63) >>> 6;
 		this.tried = new long[words];
 		this.refused = new long[words];
@@ -54,6 +60,7 @@ public final class Exchange {
 		while ((chosen = choose(now)) != null) {
 			if (chosen.breaker().tryAcquirePermission()) {
 				set(this.tried, chosen.index());
+				chosen.consumeBudget(now, this.estimatedTokens);
 				this.attempts++;
 				if (logger.isDebugEnabled()) {
 					logger.debug("openai-lb: attempt {} goes to backend '{}'", this.attempts, chosen.name());
@@ -86,29 +93,37 @@ public final class Exchange {
 		return giveUp(now, soonest);
 	}
 
+	/** Choose among backends with quota left; only if none has any, among the others. */
 	private Backend choose(long now) {
+		this.quotaSkipped = false;
+		Backend chosen = choose(now, true);
+		return (chosen != null || !this.quotaSkipped) ? chosen : choose(now, false);
+	}
+
+	private Backend choose(long now, boolean respectQuota) {
 		Backend[] candidates = this.balancer.byPriority();
+		Strategy strategy = this.balancer.config().strategy();
 		int tier = Integer.MAX_VALUE;
-		int total = 0;
+		long total = 0;
 		for (Backend backend : candidates) {
 			int priority = backend.config().priority();
 			if (priority > tier) {
 				break;
 			}
-			if (eligible(backend, now)) {
+			if (eligible(backend, now, respectQuota)) {
 				tier = priority;
-				total += backend.config().weight();
+				total += backend.effectiveWeight(strategy, now);
 			}
 		}
 		if (total == 0) {
 			return null;
 		}
-		int pick = (total == 1) ? 0 : this.balancer.nextInt(total);
+		long pick = this.balancer.nextLong(total);
 		Backend last = null;
 		for (Backend backend : candidates) {
-			if (backend.config().priority() == tier && eligible(backend, now)) {
+			if (backend.config().priority() == tier && eligible(backend, now, respectQuota)) {
 				last = backend;
-				pick -= backend.config().weight();
+				pick -= backend.effectiveWeight(strategy, now);
 				if (pick < 0) {
 					return backend;
 				}
@@ -117,8 +132,15 @@ public final class Exchange {
 		return last;
 	}
 
-	private boolean eligible(Backend backend, long now) {
-		return !isSet(this.tried, backend.index()) && !isSet(this.refused, backend.index()) && backend.selectable(now);
+	private boolean eligible(Backend backend, long now, boolean respectQuota) {
+		if (isSet(this.tried, backend.index()) || isSet(this.refused, backend.index()) || !backend.selectable(now)) {
+			return false;
+		}
+		if (respectQuota && !backend.quotaAllows(now, this.estimatedTokens)) {
+			this.quotaSkipped = true;
+			return false;
+		}
+		return true;
 	}
 
 	private Step.GiveUp giveUp(long now, long soonest) {
@@ -163,6 +185,10 @@ public final class Exchange {
 		Outcome outcome = Outcome.ofStatus(status);
 		backend.count(outcome);
 		this.lastStatus = status;
+		Headroom headroom = Headroom.read(headers, this.balancer.clock().millis());
+		if (headroom != null) {
+			backend.report(headroom);
+		}
 		switch (outcome) {
 			case SUCCESS -> {
 				backend.breaker().onSuccess(nanos, TimeUnit.NANOSECONDS);

@@ -82,7 +82,17 @@ public final class LoadBalancer {
 	 * @return the request's exchange, to be used by one thread (or one reactive chain) at a time
 	 */
 	public Exchange begin() {
-		return new Exchange(this);
+		return new Exchange(this, 0);
+	}
+
+	/**
+	 * Begin one request whose size is known, so quota-aware choice can pass over backends that
+	 * cannot take it.
+	 * @param estimatedTokens the request's estimated tokens, see {@link TokenEstimate}
+	 * @return the request's exchange, to be used by one thread (or one reactive chain) at a time
+	 */
+	public Exchange begin(long estimatedTokens) {
+		return new Exchange(this, estimatedTokens);
 	}
 
 	/**
@@ -141,9 +151,12 @@ public final class LoadBalancer {
 		return this.byPriority;
 	}
 
-	int nextInt(int bound) {
-		return (this.random != null) ? this.random.nextInt(bound)
-				: java.util.concurrent.ThreadLocalRandom.current().nextInt(bound);
+	long nextLong(long bound) {
+		if (bound == 1) {
+			return 0;
+		}
+		return (this.random != null) ? this.random.nextLong(bound)
+				: java.util.concurrent.ThreadLocalRandom.current().nextLong(bound);
 	}
 
 	/**

@@ -16,6 +16,7 @@ import io.github.openailb.core.NoBackendAnsweredException;
 import io.github.openailb.core.Outcome;
 import io.github.openailb.core.RequestTarget;
 import io.github.openailb.core.Step;
+import io.github.openailb.core.TokenEstimate;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -130,7 +131,7 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 	public Mono<ClientHttpResponse> exchange(HttpMethod method, String rawPathAndQuery, HttpHeaders headers,
 			byte[] body) {
 		return Mono.defer(() -> {
-			Call call = new Call(this.balancer.begin(), method, rawPathAndQuery, headers, body);
+			Call call = new Call(this.balancer.begin(TokenEstimate.of(body)), method, rawPathAndQuery, headers, body);
 			return next(call).doOnCancel(call::cancel);
 		});
 	}

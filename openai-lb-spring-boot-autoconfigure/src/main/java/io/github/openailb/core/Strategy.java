@@ -1,0 +1,18 @@
+package io.github.openailb.core;
+
+/**
+ * How a backend is chosen among the available ones of the best priority.
+ */
+public enum Strategy {
+
+	/** By configured weight alone; quota headers only serve health and metrics. */
+	WEIGHTED,
+
+	/**
+	 * By weight times the share of quota the backend last reported left
+	 * ({@code x-ratelimit-remaining-*}); a backend whose reported tokens cannot cover the
+	 * request is passed over until its reset, unless nothing else is left.
+	 */
+	HEADROOM
+
+}
