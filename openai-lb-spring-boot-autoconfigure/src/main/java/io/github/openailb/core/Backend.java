@@ -147,10 +147,16 @@ public final class Backend {
 		this.headroom = headroom;
 	}
 
-	/** Whether the known quota (reported or client-side) covers a request of this size. */
-	boolean quotaAllows(long now, long estimatedTokens) {
+	/**
+	 * Whether the known quota covers a request of this size: the client-side budget always,
+	 * the reported headroom only when the strategy reads it.
+	 */
+	boolean quotaAllows(long now, long estimatedTokens, Strategy strategy) {
 		if (this.budget != null && !this.budget.allows(now, estimatedTokens)) {
 			return false;
+		}
+		if (strategy != Strategy.HEADROOM) {
+			return true;
 		}
 		Headroom last = this.headroom;
 		return last == null || !last.isFresh(now) || !last.cannotTake(estimatedTokens);
@@ -196,10 +202,14 @@ public final class Backend {
 		return free;
 	}
 
-	/** Start (or move) a cool-down; the breaker stays open exactly as long. */
+	/**
+	 * Start (or move) a cool-down; the breaker stays open exactly as long. The breaker only
+	 * half-opens once its clock is strictly after the deadline, so it is given one nanosecond
+	 * less: at the deadline both agree the backend may be probed.
+	 */
 	void coolDown(long until) {
 		this.coolDownUntil = until;
-		this.breaker.transitionToOpenStateUntil(Instant.ofEpochMilli(until));
+		this.breaker.transitionToOpenStateUntil(Instant.ofEpochMilli(until).minusNanos(1));
 	}
 
 	/**

@@ -136,7 +136,7 @@ public final class Exchange {
 		if (isSet(this.tried, backend.index()) || isSet(this.refused, backend.index()) || !backend.selectable(now)) {
 			return false;
 		}
-		if (respectQuota && !backend.quotaAllows(now, this.estimatedTokens)) {
+		if (respectQuota && !backend.quotaAllows(now, this.estimatedTokens, this.balancer.config().strategy())) {
 			this.quotaSkipped = true;
 			return false;
 		}

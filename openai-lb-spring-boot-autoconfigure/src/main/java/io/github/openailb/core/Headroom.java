@@ -47,7 +47,7 @@ public record Headroom(long remainingRequests, long limitRequests, long remainin
 	 * @return {@code true} until the reset window ends
 	 */
 	public boolean isFresh(long now) {
-		return now <= this.validUntil;
+		return now < this.validUntil;
 	}
 
 	/**

@@ -5,7 +5,10 @@ package io.github.openailb.core;
  */
 public enum Strategy {
 
-	/** By configured weight alone; quota headers only serve health and metrics. */
+	/**
+	 * By configured weight alone, reacting to 429s as they come; quota headers only serve health
+	 * and metrics. Client-side {@code rpm}/{@code tpm} budgets still apply.
+	 */
 	WEIGHTED,
 
 	/**

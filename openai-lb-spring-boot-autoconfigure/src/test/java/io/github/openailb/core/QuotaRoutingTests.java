@@ -24,8 +24,8 @@ class QuotaRoutingTests {
 				"120", "x-ratelimit-remaining-tokens", "5000", "x-ratelimit-limit-tokens", "10000",
 				"x-ratelimit-reset-tokens", "6s"), 1_000);
 		assertThat(headroom.share()).isEqualTo(0.25);
-		assertThat(headroom.isFresh(7_000)).isTrue();
-		assertThat(headroom.isFresh(7_001)).isFalse();
+		assertThat(headroom.isFresh(6_999)).isTrue();
+		assertThat(headroom.isFresh(7_000)).isFalse();
 	}
 
 	@Test
@@ -37,7 +37,7 @@ class QuotaRoutingTests {
 		assertThat(partial.remainingTokens()).isEqualTo(-1);
 		assertThat(partial.share()).isEqualTo(-1);
 		assertThat(partial.cannotTake(1_000_000)).isFalse();
-		assertThat(partial.isFresh(Headroom.DEFAULT_VALIDITY)).isTrue();
+		assertThat(partial.isFresh(Headroom.DEFAULT_VALIDITY - 1)).isTrue();
 	}
 
 	@Test
@@ -53,7 +53,7 @@ class QuotaRoutingTests {
 
 	@Test
 	void backendThatReportedTooFewTokensIsPassedOverUntilItsReset() {
-		LoadBalancer balancer = balancer(Strategy.WEIGHTED, backend("ptu", 1), backend("paygo", 2));
+		LoadBalancer balancer = balancer(Strategy.HEADROOM, backend("ptu", 1), backend("paygo", 2));
 		Backend ptu = balancer.backend("ptu");
 		answer(balancer.begin(100), "x-ratelimit-remaining-tokens", "300", "x-ratelimit-reset-tokens", "10s");
 		assertThat(first(balancer.begin(1_000))).isEqualTo("paygo");
@@ -68,6 +68,13 @@ class QuotaRoutingTests {
 		LoadBalancer balancer = balancer(Strategy.HEADROOM, backend("only", 1));
 		answer(balancer.begin(10), "x-ratelimit-remaining-requests", "0", "x-ratelimit-reset-requests", "30s");
 		assertThat(first(balancer.begin(10))).isEqualTo("only");
+	}
+
+	@Test
+	void weightedStrategyKeepsSendingUntilTheBackendAnswers429() {
+		LoadBalancer balancer = balancer(Strategy.WEIGHTED, backend("ptu", 1), backend("paygo", 2));
+		answer(balancer.begin(100), "x-ratelimit-remaining-tokens", "0", "x-ratelimit-reset-tokens", "10s");
+		assertThat(first(balancer.begin(1_000))).isEqualTo("ptu");
 	}
 
 	@Test
