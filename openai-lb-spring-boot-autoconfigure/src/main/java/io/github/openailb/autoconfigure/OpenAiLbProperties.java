@@ -57,7 +57,7 @@ public class OpenAiLbProperties {
 	 * How a backend is chosen within a priority tier: by weight, or by weight times the quota
 	 * it last reported left (headroom).
 	 */
-	private Strategy strategy = Strategy.WEIGHTED;
+	private Strategy strategy = Strategy.HEADROOM;
 
 	public boolean isEnabled() {
 		return this.enabled;

@@ -24,7 +24,7 @@ public record BalancerConfig(List<BackendConfig> backends, Duration defaultRetry
 		Duration maxWait, Strategy strategy) {
 
 	/**
-	 * Create a configuration choosing by weight.
+	 * Create a configuration with the default (headroom) strategy.
 	 * @param backends the backends
 	 * @param defaultRetryAfter cool-down without a usable hint
 	 * @param maxCoolDown upper bound on a cool-down
@@ -32,7 +32,7 @@ public record BalancerConfig(List<BackendConfig> backends, Duration defaultRetry
 	 */
 	public BalancerConfig(List<BackendConfig> backends, Duration defaultRetryAfter, Duration maxCoolDown,
 			Duration maxWait) {
-		this(backends, defaultRetryAfter, maxCoolDown, maxWait, Strategy.WEIGHTED);
+		this(backends, defaultRetryAfter, maxCoolDown, maxWait, Strategy.HEADROOM);
 	}
 
 	/** Prefix of every property path reported by validation. */
@@ -59,7 +59,7 @@ public record BalancerConfig(List<BackendConfig> backends, Duration defaultRetry
 
 		private Duration maxWait = Duration.ZERO;
 
-		private Strategy strategy = Strategy.WEIGHTED;
+		private Strategy strategy = Strategy.HEADROOM;
 
 		private Builder() {
 		}
@@ -141,7 +141,7 @@ public record BalancerConfig(List<BackendConfig> backends, Duration defaultRetry
 				built.add(backend);
 			}
 			return new BalancerConfig(List.copyOf(built), this.defaultRetryAfter, this.maxCoolDown, this.maxWait,
-					(this.strategy != null) ? this.strategy : Strategy.WEIGHTED);
+					(this.strategy != null) ? this.strategy : Strategy.HEADROOM);
 		}
 
 		private static void positive(Duration value, String property, String example) {
