@@ -49,7 +49,8 @@ public final class Backend {
 			if (event.getStateTransition().getToState() == CircuitBreaker.State.OPEN
 					&& this.coolDownUntil <= clock.millis()) {
 				long wait = breaker.getCircuitBreakerConfig().getWaitIntervalFunctionInOpenState().apply(1);
-				this.breakerOpenUntil = clock.millis() + wait;
+				// the breaker lets a probe through only strictly after its deadline: the next millisecond
+				this.breakerOpenUntil = clock.millis() + wait + 1;
 			}
 		});
 	}
@@ -155,7 +156,8 @@ public final class Backend {
 	/** Start (or move) a cool-down; the breaker stays open exactly as long. */
 	void coolDown(long until) {
 		this.coolDownUntil = until;
-		this.breaker.transitionToOpenStateUntil(Instant.ofEpochMilli(until));
+		// the breaker lets a probe through only strictly after its deadline; ours ends at until
+		this.breaker.transitionToOpenStateUntil(Instant.ofEpochMilli(until).minusNanos(1));
 	}
 
 	/**
