@@ -55,7 +55,8 @@ public final class Backend {
 			if (event.getStateTransition().getToState() == CircuitBreaker.State.OPEN
 					&& this.coolDownUntil <= clock.millis()) {
 				long wait = breaker.getCircuitBreakerConfig().getWaitIntervalFunctionInOpenState().apply(1);
-				this.breakerOpenUntil = clock.millis() + wait;
+				// the breaker lets a probe through only strictly after its deadline: the next millisecond
+				this.breakerOpenUntil = clock.millis() + wait + 1;
 			}
 		});
 	}

@@ -39,6 +39,9 @@ public final class Exchange {
 
 	private boolean ended;
 
+	/** The attempt not reported yet, holding a breaker permission; a cancel may come from another thread. */
+	private volatile Step.Attempt unreported;
+
 	private StringBuilder history;
 
 	Exchange(LoadBalancer balancer, long estimatedTokens) {
@@ -65,7 +68,8 @@ public final class Exchange {
 				if (logger.isDebugEnabled()) {
 					logger.debug("openai-lb: attempt {} goes to backend '{}'", this.attempts, chosen.name());
 				}
-				return new Step.Attempt(chosen, this.attempts, System.nanoTime());
+				this.unreported = new Step.Attempt(chosen, this.attempts, System.nanoTime());
+				return this.unreported;
 			}
 			set(this.refused, chosen.index());
 		}
@@ -180,6 +184,7 @@ public final class Exchange {
 	 * @return the outcome; when it {@link Outcome#failsOver() fails over}, call {@link #next()}
 	 */
 	public Outcome answered(Step.Attempt attempt, int status, Function<String, String> headers, String body) {
+		reported(attempt);
 		Backend backend = attempt.backend();
 		long nanos = System.nanoTime() - attempt.startNanos();
 		Outcome outcome = Outcome.ofStatus(status);
@@ -233,6 +238,7 @@ public final class Exchange {
 	 * @param error what went wrong
 	 */
 	public void failed(Step.Attempt attempt, Throwable error) {
+		reported(attempt);
 		Backend backend = attempt.backend();
 		long nanos = System.nanoTime() - attempt.startNanos();
 		backend.count(Outcome.FAILURE);
@@ -248,6 +254,7 @@ public final class Exchange {
 	 * @param reason why, without secrets
 	 */
 	public void credentialFailed(Step.Attempt attempt, String reason) {
+		reported(attempt);
 		Backend backend = attempt.backend();
 		backend.count(Outcome.MISCONFIGURED);
 		backend.breaker().releasePermission();
@@ -270,11 +277,13 @@ public final class Exchange {
 
 	/**
 	 * Report that the caller cancelled while an attempt was under way. The backend is not
-	 * blamed.
+	 * blamed. Safe to call more than once, and after the attempt was reported: its breaker
+	 * permission is given back only while it is still unreported.
 	 * @param attempt the attempt, or {@code null} if none was under way
 	 */
 	public void abandoned(Step.Attempt attempt) {
-		if (attempt != null) {
+		if (attempt != null && attempt == this.unreported) {
+			this.unreported = null;
 			attempt.backend().breaker().releasePermission();
 		}
 		end(Step.Ending.CANCELLED);
@@ -294,6 +303,12 @@ public final class Exchange {
 	 */
 	public long started() {
 		return this.started;
+	}
+
+	private void reported(Step.Attempt attempt) {
+		if (attempt == this.unreported) {
+			this.unreported = null;
+		}
 	}
 
 	private void coolDown(Backend backend, Duration hint, long now, String why) {
