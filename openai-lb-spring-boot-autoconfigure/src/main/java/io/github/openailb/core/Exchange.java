@@ -218,6 +218,7 @@ public final class Exchange {
 			case MISCONFIGURED -> {
 				backend.breaker().releasePermission();
 				backend.markMisconfigured("answered " + status);
+				this.balancer.sharedState().misconfigured(backend.name(), "answered " + status);
 			}
 			case CLIENT_ERROR -> backend.breaker().releasePermission();
 		}
@@ -315,6 +316,7 @@ public final class Exchange {
 		Duration capped = (hint.compareTo(this.balancer.config().maxCoolDown()) > 0)
 				? this.balancer.config().maxCoolDown() : hint;
 		backend.coolDown(now + capped.toMillis());
+		this.balancer.sharedState().coolingDown(backend.name(), now + capped.toMillis(), why);
 		logger.info("openai-lb: backend '{}' {}; cooling down for {} ms", backend.name(), why, capped.toMillis());
 		this.balancer.listener().coolDownStarted(backend, capped);
 	}
