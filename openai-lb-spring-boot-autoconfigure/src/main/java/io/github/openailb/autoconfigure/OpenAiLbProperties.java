@@ -6,6 +6,7 @@ import java.util.List;
 
 import io.github.openailb.core.BalancerConfig;
 import io.github.openailb.core.KeyStyle;
+import io.github.openailb.core.Strategy;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
 
@@ -51,6 +52,12 @@ public class OpenAiLbProperties {
 	 * longest silence tolerated inside a streaming answer.
 	 */
 	private Duration responseTimeout = Duration.ofSeconds(120);
+
+	/**
+	 * How a backend is chosen within a priority tier: by weight, or by weight times the quota
+	 * it last reported left (headroom).
+	 */
+	private Strategy strategy = Strategy.HEADROOM;
 
 	public boolean isEnabled() {
 		return this.enabled;
@@ -108,6 +115,14 @@ public class OpenAiLbProperties {
 		this.responseTimeout = responseTimeout;
 	}
 
+	public Strategy getStrategy() {
+		return this.strategy;
+	}
+
+	public void setStrategy(Strategy strategy) {
+		this.strategy = strategy;
+	}
+
 	/**
 	 * Validate and convert to the engine's configuration.
 	 * @return the engine configuration
@@ -117,7 +132,8 @@ public class OpenAiLbProperties {
 		BalancerConfig.Builder builder = BalancerConfig.builder()
 			.defaultRetryAfter(this.defaultRetryAfter)
 			.maxCoolDown(this.maxCoolDown)
-			.maxWait(this.maxWait);
+			.maxWait(this.maxWait)
+			.strategy(this.strategy);
 		for (Backend backend : this.backends) {
 			builder.backend(new BalancerConfig.BackendBuilder().name(backend.getName())
 				.url(backend.getUrl())
@@ -126,7 +142,9 @@ public class OpenAiLbProperties {
 				.apiKey(backend.getApiKey())
 				.keyStyle(backend.getKeyStyle())
 				.deployment(backend.getDeployment())
-				.enabled(backend.isEnabled()));
+				.enabled(backend.isEnabled())
+				.rpm(backend.getRpm())
+				.tpm(backend.getTpm()));
 		}
 		return builder.build();
 	}
@@ -180,6 +198,34 @@ public class OpenAiLbProperties {
 		 * Whether this backend takes traffic.
 		 */
 		private boolean enabled = true;
+
+		/**
+		 * Client-side requests-per-minute budget for an instance that reports no quota headers;
+		 * 0 for none.
+		 */
+		private long rpm;
+
+		/**
+		 * Client-side tokens-per-minute budget for an instance that reports no quota headers; 0
+		 * for none.
+		 */
+		private long tpm;
+
+		public long getRpm() {
+			return this.rpm;
+		}
+
+		public void setRpm(long rpm) {
+			this.rpm = rpm;
+		}
+
+		public long getTpm() {
+			return this.tpm;
+		}
+
+		public void setTpm(long tpm) {
+			this.tpm = tpm;
+		}
 
 		public String getName() {
 			return this.name;

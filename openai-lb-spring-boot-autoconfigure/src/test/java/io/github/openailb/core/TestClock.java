@@ -1,0 +1,53 @@
+package io.github.openailb.core;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A clock that moves only when a test says so; safe to read and advance from several threads.
+ */
+final class TestClock extends Clock {
+
+	private final AtomicLong millis;
+
+	TestClock(Instant start) {
+		this.millis = new AtomicLong(start.toEpochMilli());
+	}
+
+	TestClock() {
+		this(Instant.parse("2026-01-01T00:00:00Z"));
+	}
+
+	void advance(Duration duration) {
+		this.millis.addAndGet(duration.toMillis());
+	}
+
+	void advanceMillis(long millis) {
+		this.millis.addAndGet(millis);
+	}
+
+	@Override
+	public long millis() {
+		return this.millis.get();
+	}
+
+	@Override
+	public Instant instant() {
+		return Instant.ofEpochMilli(this.millis.get());
+	}
+
+	@Override
+	public ZoneId getZone() {
+		return ZoneOffset.UTC;
+	}
+
+	@Override
+	public Clock withZone(ZoneId zone) {
+		throw new UnsupportedOperationException();
+	}
+
+}
