@@ -11,7 +11,7 @@ import java.util.Locale;
 
 /**
  * Reproduces every figure of {@code docs/BENCHMARKS.md} in one run and prints them as a
- * markdown table (also written to {@code benchmark-results.md}).
+ * markdown table (also written to {@code benchmark-results.md} next to the jar).
  * <p>
  * Arguments: {@code --quick} for a smoke run of a few seconds per figure (numbers not
  * meaningful); figure numbers ({@code 1 2 4}) to run only those.
@@ -42,11 +42,36 @@ public final class RunAll {
 		if (wanted(figures, "2")) {
 			ClientOverhead.run(report, scale);
 		}
+		if (wanted(figures, "3")) {
+			FailoverCost.run(report, scale);
+		}
+		if (wanted(figures, "4")) {
+			Goodput.run(report, scale);
+		}
+		if (wanted(figures, "5")) {
+			StreamingFirstByte.run(report, scale);
+		}
+		if (wanted(figures, "6")) {
+			Memory.run(report, scale);
+		}
 		String table = report.markdown();
 		System.out.printf(Locale.ROOT, "%n## Results (%s, %.0f s)%n%n%s%n%s%n", Instant.now(),
 				(System.nanoTime() - start) / 1e9, machine(), table);
-		Files.writeString(Path.of("benchmark-results.md"), machine() + "\n\n" + table);
+		Path results = resultsFile();
+		Files.writeString(results, machine() + "\n\n" + table);
+		System.out.println("Written to " + results);
 		System.exit(0);
+	}
+
+	/** Next to the jar (the module's target directory), else the working directory. */
+	private static Path resultsFile() {
+		try {
+			Path jar = Path.of(RunAll.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+			return jar.resolveSibling("benchmark-results.md");
+		}
+		catch (Exception ex) {
+			return Path.of("benchmark-results.md");
+		}
 	}
 
 	private static boolean wanted(List<String> figures, String figure) {
