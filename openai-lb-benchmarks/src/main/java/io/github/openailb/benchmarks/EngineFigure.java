@@ -49,7 +49,8 @@ final class EngineFigure {
 			report.row(figure, "allocated per request",
 					(bytes != null) ? String.format(Locale.ROOT, "%.0f ± %.0f B", bytes.getScore(), bytes.getScoreError())
 							: "n/a",
-					engine ? "a handful of bytes" : "-", (bytes != null) ? "see text" : "n/a");
+					engine ? "a handful of bytes" : "-",
+					(bytes == null) ? "n/a" : engine ? Report.verdict(bytes.getScore() <= 64) : "context");
 		}
 	}
 

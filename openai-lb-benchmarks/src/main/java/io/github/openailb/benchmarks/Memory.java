@@ -82,7 +82,7 @@ final class Memory {
 		report.row("6. memory", "heap per idle backend: configuration", String.format(Locale.ROOT, "%.0f B", configBytes),
 				"-", "context");
 		report.row("6. memory", "heap per idle backend: state, breaker, key",
-				String.format(Locale.ROOT, "%.0f B", liveBytes), "small", "see text");
+				String.format(Locale.ROOT, "%.0f B", liveBytes), "-", "reported");
 	}
 
 	private static void inFlight(Report report, int requests) throws Exception {
@@ -117,7 +117,7 @@ final class Memory {
 				report.row("6. memory", "heap per in-flight request, direct (client + stub)", perDirect.format(0) + " B",
 						"-", "baseline");
 				report.row("6. memory", "heap per in-flight request, added by the balancer", added.format(0) + " B",
-						"small", "see text");
+						"-", "reported");
 			}
 		}
 	}
