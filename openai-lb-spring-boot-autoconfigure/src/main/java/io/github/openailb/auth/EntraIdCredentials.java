@@ -13,6 +13,7 @@ import com.azure.identity.DefaultAzureCredentialBuilder;
 import com.azure.identity.ManagedIdentityCredentialBuilder;
 import io.github.openailb.core.BackendConfig;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
 
 /**
  * Microsoft Entra ID bearer tokens for the backends authenticated with azure-identity. Backends
@@ -35,7 +36,8 @@ public final class EntraIdCredentials implements BackendCredentials {
 				Supplier<TokenCredential> credential = (clientId != null)
 						? lazy(() -> builder.managedIdentity.apply(clientId)) : lazy(builder.defaultCredential);
 				String name = (clientId != null) ? "managed identity " + clientId : "the default credential";
-				return new TokenCache(name, () -> credential.get().getToken(context), builder.clock);
+				return new TokenCache(name, () -> credential.get().getToken(context), builder.clock,
+						Schedulers.boundedElastic());
 			});
 			this.byBackend.put(backend, cache);
 		});

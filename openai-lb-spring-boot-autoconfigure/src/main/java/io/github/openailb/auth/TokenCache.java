@@ -11,7 +11,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
-import reactor.core.scheduler.Schedulers;
+import reactor.core.scheduler.Scheduler;
 
 /**
  * The access token of one credential and scope, fetched once and shared by every backend and
@@ -47,6 +47,8 @@ final class TokenCache {
 
 	private final Clock clock;
 
+	private final Scheduler scheduler;
+
 	private final AtomicReference<Mono<AccessToken>> inFlight = new AtomicReference<>();
 
 	private volatile Held held;
@@ -58,11 +60,13 @@ final class TokenCache {
 	 * @param name what the credential is, for logs (never a secret)
 	 * @param source fetches a new token; may block, it is subscribed on a bounded elastic thread
 	 * @param clock decides when a token is due for refresh
+	 * @param scheduler where fetches run, off the caller's (possibly event-loop) thread
 	 */
-	TokenCache(String name, Supplier<Mono<AccessToken>> source, Clock clock) {
+	TokenCache(String name, Supplier<Mono<AccessToken>> source, Clock clock, Scheduler scheduler) {
 		this.name = name;
 		this.source = source;
 		this.clock = clock;
+		this.scheduler = scheduler;
 	}
 
 	/**
@@ -116,7 +120,7 @@ final class TokenCache {
 
 	private void start(Sinks.One<AccessToken> result) {
 		Mono.defer(this.source)
-			.subscribeOn(Schedulers.boundedElastic())
+			.subscribeOn(this.scheduler)
 			.timeout(FETCH_TIMEOUT)
 			.single()
 			.subscribe((token) -> {
@@ -140,8 +144,10 @@ final class TokenCache {
 		Instant expiresAt = token.getExpiresAt().toInstant();
 		Instant usableUntil = expiresAt.minus(EXPIRY_MARGIN);
 		Instant refreshAt;
-		if (token.getRefreshAt() != null && token.getRefreshAt().toInstant().isBefore(expiresAt)) {
-			refreshAt = token.getRefreshAt().toInstant();
+		Instant suggested = (token.getRefreshAt() != null) ? token.getRefreshAt().toInstant() : null;
+		// azure-identity reports the epoch when the token endpoint suggested no refresh time
+		if (suggested != null && suggested.isAfter(now) && suggested.isBefore(expiresAt)) {
+			refreshAt = suggested;
 		}
 		else {
 			Instant halfway = now.plus(Duration.between(now, expiresAt).dividedBy(2));
