@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
+import io.github.openailb.auth.AuthMode;
 import io.github.openailb.core.BalancerConfig;
 import io.github.openailb.core.KeyStyle;
 import io.github.openailb.core.Strategy;
@@ -58,6 +59,11 @@ public class OpenAiLbProperties {
 	 * it last reported left (headroom).
 	 */
 	private Strategy strategy = Strategy.HEADROOM;
+
+	/**
+	 * Microsoft Entra ID settings shared by the backends that authenticate with it.
+	 */
+	private final Auth auth = new Auth();
 
 	public boolean isEnabled() {
 		return this.enabled;
@@ -123,6 +129,10 @@ public class OpenAiLbProperties {
 		this.strategy = strategy;
 	}
 
+	public Auth getAuth() {
+		return this.auth;
+	}
+
 	/**
 	 * Validate and convert to the engine's configuration.
 	 * @return the engine configuration
@@ -178,10 +188,22 @@ public class OpenAiLbProperties {
 		private int weight = 1;
 
 		/**
-		 * API key of this instance; it replaces whatever key the caller set. Without one, the
-		 * caller's credential (or Entra ID) is used.
+		 * API key of this instance; it replaces whatever key the caller set.
 		 */
 		private String apiKey;
+
+		/**
+		 * How this backend is authenticated: 'auto' (the api-key if set, else Entra ID for Azure
+		 * hosts, else the caller's credential), 'api-key', 'entra' or 'none' (the caller's
+		 * credential passes through).
+		 */
+		private AuthMode auth = AuthMode.AUTO;
+
+		/**
+		 * Client id of the user-assigned managed identity that gets this backend's Entra ID
+		 * tokens, instead of DefaultAzureCredential.
+		 */
+		private String managedIdentityClientId;
 
 		/**
 		 * How the API key is sent: 'api-key' header (Azure OpenAI) or 'Authorization: Bearer'
@@ -267,6 +289,22 @@ public class OpenAiLbProperties {
 			this.apiKey = apiKey;
 		}
 
+		public AuthMode getAuth() {
+			return this.auth;
+		}
+
+		public void setAuth(AuthMode auth) {
+			this.auth = auth;
+		}
+
+		public String getManagedIdentityClientId() {
+			return this.managedIdentityClientId;
+		}
+
+		public void setManagedIdentityClientId(String managedIdentityClientId) {
+			this.managedIdentityClientId = managedIdentityClientId;
+		}
+
 		public KeyStyle getKeyStyle() {
 			return this.keyStyle;
 		}
@@ -289,6 +327,26 @@ public class OpenAiLbProperties {
 
 		public void setEnabled(boolean enabled) {
 			this.enabled = enabled;
+		}
+
+	}
+
+	/**
+	 * Microsoft Entra ID settings.
+	 */
+	public static class Auth {
+
+		/**
+		 * Scope of the Entra ID tokens sent to backends.
+		 */
+		private String scope = "https://cognitiveservices.azure.com/.default";
+
+		public String getScope() {
+			return this.scope;
+		}
+
+		public void setScope(String scope) {
+			this.scope = scope;
 		}
 
 	}
