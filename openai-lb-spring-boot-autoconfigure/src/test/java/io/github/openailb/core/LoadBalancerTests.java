@@ -18,11 +18,11 @@ import java.util.concurrent.atomic.LongAdder;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import org.junit.jupiter.api.Test;
 
-import static io.github.openailb.core.Engine.NO_HEADERS;
-import static io.github.openailb.core.Engine.attempt;
-import static io.github.openailb.core.Engine.backend;
-import static io.github.openailb.core.Engine.giveUp;
-import static io.github.openailb.core.Engine.headers;
+import static io.github.openailb.core.EngineFixtures.NO_HEADERS;
+import static io.github.openailb.core.EngineFixtures.attempt;
+import static io.github.openailb.core.EngineFixtures.backend;
+import static io.github.openailb.core.EngineFixtures.giveUp;
+import static io.github.openailb.core.EngineFixtures.headers;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
