@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import io.github.openailb.auth.AuthHeader;
 import io.github.openailb.auth.BackendCredentials;
@@ -254,14 +255,21 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 
 		private final Flux<DataBuffer> body;
 
+		private final AtomicBoolean read = new AtomicBoolean();
+
 		StreamingResponse(ClientHttpResponse delegate, Flux<DataBuffer> body) {
 			super(delegate);
 			this.body = body;
 		}
 
+		/**
+		 * WebClient subscribes again to release a body already read; that second subscriber
+		 * must not reach the stream, whose error handler would report a broken stream.
+		 */
 		@Override
 		public Flux<DataBuffer> getBody() {
-			return this.body;
+			return Flux.defer(() -> this.read.compareAndSet(false, true) ? this.body
+					: Flux.error(new IllegalStateException("The response body can be read only once")));
 		}
 
 	}
