@@ -58,8 +58,13 @@ final class LoopbackBackends implements AutoCloseable {
 
 	/** Properties of one backend, with the secret key. */
 	static String[] backend(int index, String name, WireMockServer server, int priority) {
+		return backend(index, name, server.baseUrl(), priority);
+	}
+
+	/** Properties of one backend at the given base URL, with the secret key. */
+	static String[] backend(int index, String name, String baseUrl, int priority) {
 		String prefix = "openai.lb.backends[" + index + "].";
-		return new String[] { prefix + "name=" + name, prefix + "url=" + server.baseUrl() + "/prefix",
+		return new String[] { prefix + "name=" + name, prefix + "url=" + baseUrl + "/prefix",
 				prefix + "priority=" + priority, prefix + "api-key=" + SECRET };
 	}
 
