@@ -1,6 +1,7 @@
 package io.github.openailb.actuate;
 
 import io.github.openailb.core.Backend;
+import io.github.openailb.core.Headroom;
 import io.github.openailb.core.BackendState;
 import io.github.openailb.core.LoadBalancer;
 import io.micrometer.core.instrument.Gauge;
@@ -17,6 +18,9 @@ public class OpenAiLbBackendStateMetrics implements MeterBinder {
 	/** Name of the backend state gauge. */
 	public static final String STATE = "openai.lb.backend.state";
 
+	/** Name of the gauge of the quota share a backend last reported left. */
+	public static final String HEADROOM = "openai.lb.backend.headroom";
+
 	private final LoadBalancer balancer;
 
 	/**
@@ -25,6 +29,14 @@ public class OpenAiLbBackendStateMetrics implements MeterBinder {
 	 */
 	public OpenAiLbBackendStateMetrics(LoadBalancer balancer) {
 		this.balancer = balancer;
+	}
+
+	private double headroomShare(Backend backend) {
+		Headroom headroom = backend.headroom();
+		if (headroom == null || !headroom.isFresh(this.balancer.clock().millis()) || headroom.share() < 0) {
+			return Double.NaN;
+		}
+		return headroom.share();
 	}
 
 	@Override
@@ -36,6 +48,10 @@ public class OpenAiLbBackendStateMetrics implements MeterBinder {
 					.tags("backend", backend.name(), "state", state.name())
 					.register(registry);
 			}
+			Gauge.builder(HEADROOM, backend, this::headroomShare)
+				.description("Share of quota (0 to 1) the backend last reported left; NaN when unknown or stale")
+				.tags("backend", backend.name())
+				.register(registry);
 		}
 	}
 

@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 import io.github.openailb.core.Backend;
+import io.github.openailb.core.Headroom;
 import io.github.openailb.core.LoadBalancer;
 
 import org.springframework.boot.actuate.health.AbstractHealthIndicator;
@@ -44,7 +45,25 @@ public class OpenAiLbHealthIndicator extends AbstractHealthIndicator {
 		builder.withDetail("backends", backends);
 	}
 
-	private static Map<String, Object> details(Backend backend) {
+	/** The last quota report, marked stale once its reset has passed. */
+	private Map<String, Object> headroom(Headroom headroom) {
+		Map<String, Object> details = new LinkedHashMap<>();
+		putKnown(details, "remainingRequests", headroom.remainingRequests());
+		putKnown(details, "limitRequests", headroom.limitRequests());
+		putKnown(details, "remainingTokens", headroom.remainingTokens());
+		putKnown(details, "limitTokens", headroom.limitTokens());
+		details.put("seenAt", Instant.ofEpochMilli(headroom.seenAt()).toString());
+		details.put("fresh", headroom.isFresh(this.balancer.clock().millis()));
+		return details;
+	}
+
+	private static void putKnown(Map<String, Object> details, String name, long value) {
+		if (value >= 0) {
+			details.put(name, value);
+		}
+	}
+
+	private Map<String, Object> details(Backend backend) {
 		Map<String, Object> details = new LinkedHashMap<>();
 		details.put("host", backend.config().host());
 		details.put("priority", backend.config().priority());
@@ -68,6 +87,10 @@ public class OpenAiLbHealthIndicator extends AbstractHealthIndicator {
 		attempts.put("misconfigured", counts.misconfigured());
 		attempts.put("clientError", counts.clientErrors());
 		details.put("attempts", attempts);
+		Headroom headroom = backend.headroom();
+		if (headroom != null) {
+			details.put("headroom", headroom(headroom));
+		}
 		return details;
 	}
 

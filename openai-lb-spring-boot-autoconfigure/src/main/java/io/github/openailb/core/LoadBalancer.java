@@ -161,7 +161,11 @@ public final class LoadBalancer {
 		return false;
 	}
 
-	Clock clock() {
+	/**
+	 * Return the clock cool-downs and quota reports are read against.
+	 * @return the clock
+	 */
+	public Clock clock() {
 		return this.clock;
 	}
 

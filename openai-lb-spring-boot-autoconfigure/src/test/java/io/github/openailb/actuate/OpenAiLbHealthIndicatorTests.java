@@ -91,6 +91,37 @@ class OpenAiLbHealthIndicatorTests {
 		}
 	}
 
+	@Test
+	@SuppressWarnings("unchecked")
+	void showsTheLastQuotaReportAndItsGauge() {
+		MutableClock clock = new MutableClock();
+		try (LoopbackBackends backends = new LoopbackBackends()) {
+			WireMockServer a = backends.start();
+			a.stubFor(post(anyUrl()).willReturn(okJson("{}").withHeader("x-ratelimit-remaining-requests", "30")
+				.withHeader("x-ratelimit-limit-requests", "120")
+				.withHeader("x-ratelimit-remaining-tokens", "garbage")
+				.withHeader("x-ratelimit-reset-requests", "10s")));
+			LoopbackBackends.contextRunner()
+				.withPropertyValues(LoopbackBackends.backend(0, "a", a, 1))
+				.withBean(LoadBalancerCustomizer.class, () -> clockedBreakers(clock))
+				.run((context) -> {
+					assertThat(backend(context, "a")).doesNotContainKey("headroom");
+					assertThat(LoopbackBackends.call(context)).isEqualTo(200);
+					assertThat(backend(context, "a")).containsEntry("headroom",
+							Map.of("remainingRequests", 30, "limitRequests", 120, "seenAt", clock.instant().toString(),
+									"fresh", true));
+					io.micrometer.core.instrument.MeterRegistry meters = context
+						.getBean(io.micrometer.core.instrument.MeterRegistry.class);
+					assertThat(meters.get(OpenAiLbBackendStateMetrics.HEADROOM).tag("backend", "a").gauge().value())
+						.isEqualTo(0.25);
+					clock.advance(Duration.ofSeconds(10));
+					assertThat(meters.get(OpenAiLbBackendStateMetrics.HEADROOM).tag("backend", "a").gauge().value())
+						.isNaN();
+					assertThat((Map<String, Object>) backend(context, "a").get("headroom")).containsEntry("fresh", false);
+				});
+		}
+	}
+
 	/** Balancer and breakers read the test's clock. */
 	static LoadBalancerCustomizer clockedBreakers(MutableClock clock) {
 		CircuitBreakerRegistry registry = CircuitBreakerRegistry.of(LoadBalancer.defaultBreakerConfig(clock));
