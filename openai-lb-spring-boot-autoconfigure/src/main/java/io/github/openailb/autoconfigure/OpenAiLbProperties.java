@@ -52,6 +52,11 @@ public class OpenAiLbProperties {
 	 */
 	private Duration responseTimeout = Duration.ofSeconds(120);
 
+	/**
+	 * Integration with Spring AI's chat models.
+	 */
+	private final SpringAi springAi = new SpringAi();
+
 	public boolean isEnabled() {
 		return this.enabled;
 	}
@@ -106,6 +111,10 @@ public class OpenAiLbProperties {
 
 	public void setResponseTimeout(Duration responseTimeout) {
 		this.responseTimeout = responseTimeout;
+	}
+
+	public SpringAi getSpringAi() {
+		return this.springAi;
 	}
 
 	/**
@@ -243,6 +252,27 @@ public class OpenAiLbProperties {
 
 		public void setEnabled(boolean enabled) {
 			this.enabled = enabled;
+		}
+
+	}
+
+	/**
+	 * Integration with Spring AI's chat models.
+	 */
+	public static class SpringAi {
+
+		/**
+		 * Retries of the Azure SDK client behind AzureOpenAiChatModel; 0 because the balancer
+		 * already fails over, and a retrying SDK would sleep on the balancer's 429.
+		 */
+		private int sdkMaxRetries = 0;
+
+		public int getSdkMaxRetries() {
+			return this.sdkMaxRetries;
+		}
+
+		public void setSdkMaxRetries(int sdkMaxRetries) {
+			this.sdkMaxRetries = sdkMaxRetries;
 		}
 
 	}
