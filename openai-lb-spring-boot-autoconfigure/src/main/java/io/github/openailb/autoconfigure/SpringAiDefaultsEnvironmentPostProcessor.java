@@ -25,6 +25,8 @@ import org.springframework.util.StringUtils;
  * {@code spring.ai.openai.api-key} (Spring AI requires one; each backend's key replaces it).</li>
  * <li>{@code spring.ai.retry.max-attempts=1}: the balancer already fails over; Spring AI's
  * back-off would only delay a caller who should back off by the 429's Retry-After.</li>
+ * <li>{@code logging.level.com.azure.core.http.policy.RetryPolicy=WARN}: with no SDK retries it
+ * would log at INFO on every call that its retries are exhausted.</li>
  * </ul>
  */
 class SpringAiDefaultsEnvironmentPostProcessor implements EnvironmentPostProcessor, Ordered {
@@ -37,6 +39,8 @@ class SpringAiDefaultsEnvironmentPostProcessor implements EnvironmentPostProcess
 
 	/** Stands in for an API key where Spring AI demands one; never sent to a backend with a key. */
 	static final String PLACEHOLDER_KEY = "openai-lb";
+
+	private static final String RETRY_POLICY_LOG_LEVEL = "logging.level.com.azure.core.http.policy.RetryPolicy";
 
 	private static final String AZURE_BUILDER = "com.azure.ai.openai.OpenAIClientBuilder";
 
@@ -54,6 +58,10 @@ class SpringAiDefaultsEnvironmentPostProcessor implements EnvironmentPostProcess
 		if (azure && !has(environment, "spring.ai.azure.openai.endpoint")
 				&& !has(environment, "spring.ai.azure.openai.openai-api-key")) {
 			defaults.put("spring.ai.azure.openai.endpoint", AZURE_ENDPOINT);
+		}
+		if (azure && !has(environment, RETRY_POLICY_LOG_LEVEL)) {
+			// with 0 retries the SDK logs "Retry attempts have been exhausted" at INFO on every call
+			defaults.put(RETRY_POLICY_LOG_LEVEL, "WARN");
 		}
 		if (openAi && !has(environment, "spring.ai.openai.base-url")) {
 			defaults.put("spring.ai.openai.base-url", BalancingClientHttpConnector.BASE_URL);

@@ -19,6 +19,7 @@ class SpringAiDefaultsEnvironmentPostProcessorTests {
 		assertThat(environment.getProperty("spring.ai.openai.base-url")).isEqualTo("http://openai-lb");
 		assertThat(environment.getProperty("spring.ai.openai.api-key")).isEqualTo("openai-lb");
 		assertThat(environment.getProperty("spring.ai.retry.max-attempts")).isEqualTo("1");
+		assertThat(environment.getProperty("logging.level.com.azure.core.http.policy.RetryPolicy")).isEqualTo("WARN");
 	}
 
 	@Test

@@ -11,6 +11,7 @@ import io.github.openailb.autoconfigure.OpenAiLbSpringAiAutoConfiguration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import org.springframework.ai.azure.openai.AzureOpenAiChatModel;
 import org.springframework.ai.chat.client.ChatClient;
 import org.springframework.ai.model.openai.autoconfigure.OpenAiChatAutoConfiguration;
 import org.springframework.ai.model.tool.autoconfigure.ToolCallingAutoConfiguration;
@@ -141,6 +142,21 @@ class OpenAiChatModelBalancingTests {
 			.isThrownBy(() -> chat.prompt("hi").call().content()));
 		assertThat(this.a.getAllServeEvents()).hasSize(1);
 		assertThat(this.b.getAllServeEvents()).hasSize(1);
+	}
+
+	@Test
+	void bothModelsShareOneBalancerState() {
+		List<String> args = backendArgs();
+		ConfigurableApplicationContext context = this.backends.run(args.toArray(String[]::new));
+		this.a.stubFor(post(anyUrl()).willReturn(aResponse().withStatus(429).withHeader("Retry-After", "30")));
+		this.b.stubFor(post(anyUrl()).willReturn(okJson(ChatBackends.completion("from-b"))));
+		ChatClient azure = ChatClient.create(context.getBean(AzureOpenAiChatModel.class));
+		assertThat(azure.prompt("hi").call().content()).isEqualTo("from-b");
+		// the 429 seen through the Azure SDK cools a down for the OpenAI model too
+		ChatClient openAi = ChatClient.create(context.getBean(OpenAiChatModel.class));
+		assertThat(openAi.prompt("hi").call().content()).isEqualTo("from-b");
+		assertThat(this.a.getAllServeEvents()).hasSize(1);
+		this.b.verify(postRequestedFor(urlPathEqualTo(CHAT_PATH)));
 	}
 
 	@Test
