@@ -65,6 +65,11 @@ public class OpenAiLbProperties {
 	 */
 	private final Auth auth = new Auth();
 
+	/**
+	 * Integration with Spring AI's chat models.
+	 */
+	private final SpringAi springAi = new SpringAi();
+
 	public boolean isEnabled() {
 		return this.enabled;
 	}
@@ -131,6 +136,10 @@ public class OpenAiLbProperties {
 
 	public Auth getAuth() {
 		return this.auth;
+	}
+
+	public SpringAi getSpringAi() {
+		return this.springAi;
 	}
 
 	/**
@@ -347,6 +356,27 @@ public class OpenAiLbProperties {
 
 		public void setScope(String scope) {
 			this.scope = scope;
+		}
+
+	}
+
+	/**
+	 * Integration with Spring AI's chat models.
+	 */
+	public static class SpringAi {
+
+		/**
+		 * Retries of the Azure SDK client behind AzureOpenAiChatModel; 0 because the balancer
+		 * already fails over, and a retrying SDK would sleep on the balancer's 429.
+		 */
+		private int sdkMaxRetries = 0;
+
+		public int getSdkMaxRetries() {
+			return this.sdkMaxRetries;
+		}
+
+		public void setSdkMaxRetries(int sdkMaxRetries) {
+			this.sdkMaxRetries = sdkMaxRetries;
 		}
 
 	}
