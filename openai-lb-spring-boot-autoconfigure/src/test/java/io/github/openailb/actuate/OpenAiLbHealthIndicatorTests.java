@@ -1,5 +1,6 @@
 package io.github.openailb.actuate;
 
+import io.github.openailb.testsupport.MutableClock;
 import java.time.Duration;
 import java.util.Map;
 

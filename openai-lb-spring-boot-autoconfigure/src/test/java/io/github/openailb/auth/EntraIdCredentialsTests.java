@@ -1,5 +1,6 @@
 package io.github.openailb.auth;
 
+import io.github.openailb.testsupport.MutableClock;
 import java.net.URI;
 import java.time.Duration;
 import java.time.OffsetDateTime;
@@ -31,7 +32,7 @@ import static org.awaitility.Awaitility.await;
  */
 class EntraIdCredentialsTests {
 
-	private final MutableClock clock = new MutableClock();
+	private final MutableClock clock = new MutableClock(java.time.Instant.now());
 
 	private FakeEntraId entra;
 

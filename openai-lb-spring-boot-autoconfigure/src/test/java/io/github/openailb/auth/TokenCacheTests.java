@@ -1,5 +1,6 @@
 package io.github.openailb.auth;
 
+import io.github.openailb.testsupport.MutableClock;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -20,7 +21,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class TokenCacheTests {
 
-	private final MutableClock clock = new MutableClock();
+	private final MutableClock clock = new MutableClock(java.time.Instant.now());
 
 	private final AtomicInteger fetches = new AtomicInteger();
 

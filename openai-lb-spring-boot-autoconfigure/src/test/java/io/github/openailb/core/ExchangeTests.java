@@ -1,5 +1,6 @@
 package io.github.openailb.core;
 
+import io.github.openailb.testsupport.MutableClock;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.SocketTimeoutException;
@@ -28,7 +29,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class ExchangeTests {
 
-	private final TestClock clock = new TestClock();
+	private final MutableClock clock = new MutableClock();
 
 	private final EngineFixtures.RecordingListener listener = new EngineFixtures.RecordingListener();
 

@@ -1,5 +1,6 @@
 package io.github.openailb.core;
 
+import io.github.openailb.testsupport.MutableClock;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.time.Duration;
@@ -31,7 +32,7 @@ import static org.assertj.core.api.Assertions.within;
  */
 class LoadBalancerTests {
 
-	private final TestClock clock = new TestClock();
+	private final MutableClock clock = new MutableClock();
 
 	@Test
 	void bestPriorityFirstWhateverTheDeclarationOrder() {
