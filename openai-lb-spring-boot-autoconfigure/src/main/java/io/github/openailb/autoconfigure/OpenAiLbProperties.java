@@ -59,6 +59,11 @@ public class OpenAiLbProperties {
 	 */
 	private Strategy strategy = Strategy.HEADROOM;
 
+	/**
+	 * Where backend state (cool-downs, misconfiguration marks) lives.
+	 */
+	private final State state = new State();
+
 	public boolean isEnabled() {
 		return this.enabled;
 	}
@@ -121,6 +126,10 @@ public class OpenAiLbProperties {
 
 	public void setStrategy(Strategy strategy) {
 		this.strategy = strategy;
+	}
+
+	public State getState() {
+		return this.state;
 	}
 
 	/**
@@ -290,6 +299,71 @@ public class OpenAiLbProperties {
 		public void setEnabled(boolean enabled) {
 			this.enabled = enabled;
 		}
+
+	}
+
+	/**
+	 * Where backend state lives: in this instance only, or shared with the application's other
+	 * instances through Redis.
+	 */
+	public static class State {
+
+		/**
+		 * Store of cool-downs and misconfiguration marks: local to this instance, or shared
+		 * through Redis (spring.data.redis.*) with every instance of the same namespace.
+		 */
+		private Store store = Store.LOCAL;
+
+		/**
+		 * Prefix of the Redis keys and channel; instances share state only within one namespace.
+		 */
+		private String namespace = "openai-lb";
+
+		/**
+		 * Longest wait for any Redis command; requests never wait on Redis at all.
+		 */
+		private Duration timeout = Duration.ofMillis(500);
+
+		public Store getStore() {
+			return this.store;
+		}
+
+		public void setStore(Store store) {
+			this.store = store;
+		}
+
+		public String getNamespace() {
+			return this.namespace;
+		}
+
+		public void setNamespace(String namespace) {
+			this.namespace = namespace;
+		}
+
+		public Duration getTimeout() {
+			return this.timeout;
+		}
+
+		public void setTimeout(Duration timeout) {
+			this.timeout = timeout;
+		}
+
+	}
+
+	/**
+	 * Stores of backend state.
+	 */
+	public enum Store {
+
+		/**
+		 * Each instance learns on its own.
+		 */
+		LOCAL,
+
+		/**
+		 * Instances sharing a Redis and a namespace learn from each other.
+		 */
+		REDIS
 
 	}
 
