@@ -70,6 +70,11 @@ public class OpenAiLbProperties {
 	 */
 	private final SpringAi springAi = new SpringAi();
 
+	/**
+	 * Where backend state (cool-downs, misconfiguration marks) lives.
+	 */
+	private final State state = new State();
+
 	public boolean isEnabled() {
 		return this.enabled;
 	}
@@ -140,6 +145,10 @@ public class OpenAiLbProperties {
 
 	public SpringAi getSpringAi() {
 		return this.springAi;
+	}
+
+	public State getState() {
+		return this.state;
 	}
 
 	/**
@@ -361,6 +370,54 @@ public class OpenAiLbProperties {
 	}
 
 	/**
+	 * Where backend state lives: in this instance only, or shared with the application's other
+	 * instances through Redis.
+	 */
+	public static class State {
+
+		/**
+		 * Store of cool-downs and misconfiguration marks: local to this instance, or shared
+		 * through Redis (spring.data.redis.*) with every instance of the same namespace.
+		 */
+		private Store store = Store.LOCAL;
+
+		/**
+		 * Prefix of the Redis keys and channel; instances share state only within one namespace.
+		 */
+		private String namespace = "openai-lb";
+
+		/**
+		 * Longest wait for any Redis command; requests never wait on Redis at all.
+		 */
+		private Duration timeout = Duration.ofMillis(500);
+
+		public Store getStore() {
+			return this.store;
+		}
+
+		public void setStore(Store store) {
+			this.store = store;
+		}
+
+		public String getNamespace() {
+			return this.namespace;
+		}
+
+		public void setNamespace(String namespace) {
+			this.namespace = namespace;
+		}
+
+		public Duration getTimeout() {
+			return this.timeout;
+		}
+
+		public void setTimeout(Duration timeout) {
+			this.timeout = timeout;
+		}
+
+	}
+
+	/**
 	 * Integration with Spring AI's chat models.
 	 */
 	public static class SpringAi {
@@ -378,6 +435,23 @@ public class OpenAiLbProperties {
 		public void setSdkMaxRetries(int sdkMaxRetries) {
 			this.sdkMaxRetries = sdkMaxRetries;
 		}
+
+	}
+
+	/**
+	 * Stores of backend state.
+	 */
+	public enum Store {
+
+		/**
+		 * Each instance learns on its own.
+		 */
+		LOCAL,
+
+		/**
+		 * Instances sharing a Redis and a namespace learn from each other.
+		 */
+		REDIS
 
 	}
 

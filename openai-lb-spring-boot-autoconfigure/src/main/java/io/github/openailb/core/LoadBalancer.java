@@ -57,7 +57,8 @@ public final class LoadBalancer {
 			@Override
 			public void coolingDown(String name, long until) {
 				Backend backend = backend(name);
-				if (backend != null && until > LoadBalancer.this.clock.millis()) {
+				// news from elsewhere may extend a local cool-down, never shorten it
+				if (backend != null && until > Math.max(LoadBalancer.this.clock.millis(), backend.coolDownDeadline())) {
 					backend.coolDown(until);
 				}
 			}
