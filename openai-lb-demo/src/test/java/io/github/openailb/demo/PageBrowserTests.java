@@ -1,0 +1,74 @@
+package io.github.openailb.demo;
+
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The page in headless Chromium: a burst makes the PTU throttle and failovers appear.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+class PageBrowserTests {
+
+	private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+
+	private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+
+	@LocalServerPort
+	int port;
+
+	@Test
+	void burstShowsFailoversFromThePtu(@TempDir Path profile) {
+		boolean installed = Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER);
+		// in CI the browser must be there: a missing one fails the test instead of skipping it
+		Assumptions.assumeTrue(installed || System.getenv("CI") != null, "Chromium is not installed");
+		// explicit paths keep Selenium Manager from downloading a browser or a driver
+		System.setProperty(ChromeDriverService.CHROME_DRIVER_EXE_PROPERTY, CHROMEDRIVER.toString());
+		ChromeOptions options = new ChromeOptions().setBinary(CHROMIUM.toFile())
+			.addArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+					"--disable-background-networking", "--disable-component-update", "--disable-sync",
+					"--disable-dev-shm-usage", "--window-size=1200,900", "--user-data-dir=" + profile);
+		ChromeDriverService service = new ChromeDriverService.Builder()
+			.usingDriverExecutable(new File(CHROMEDRIVER.toString()))
+			.usingAnyFreePort()
+			.build();
+		ChromeDriver browser = new ChromeDriver(service, options);
+		try {
+			browser.get("http://localhost:" + this.port + "/");
+			WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(30));
+			wait.until((driver) -> driver.findElements(By.cssSelector(".card[data-backend]")).size() == 3);
+			browser.findElement(By.id("burst")).click();
+			WebElement ptu = wait.until((driver) -> {
+				WebElement card = driver.findElement(By.cssSelector(".card[data-backend='ptu']"));
+				return (Long.parseLong(card.findElement(By.className("failovers")).getText()) > 0) ? card : null;
+			});
+			assertThat(ptu.getAttribute("class")).contains("COOLING_DOWN");
+			assertThat(ptu.findElement(By.className("state")).getText()).startsWith("cooling down");
+			long spilled = browser.findElements(By.cssSelector(".card[data-backend^='paygo'] .successes"))
+				.stream()
+				.mapToLong((element) -> Long.parseLong(element.getText()))
+				.sum();
+			assertThat(spilled).isPositive();
+		}
+		finally {
+			browser.quit();
+		}
+	}
+
+}
