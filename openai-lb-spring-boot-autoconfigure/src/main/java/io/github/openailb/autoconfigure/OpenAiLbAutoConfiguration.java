@@ -3,7 +3,6 @@ package io.github.openailb.autoconfigure;
 import java.util.List;
 import java.util.function.Function;
 
-import io.github.openailb.auth.ApiKeyCredentials;
 import io.github.openailb.auth.BackendCredentials;
 import io.github.openailb.core.BalancerConfig;
 import io.github.openailb.core.BalancerListener;
@@ -19,20 +18,26 @@ import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.autoconfigure.web.reactive.function.client.ClientHttpConnectorAutoConfiguration;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.context.properties.bind.Bindable;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Import;
 import org.springframework.core.env.Environment;
 import org.springframework.http.client.reactive.ClientHttpConnector;
 
 /**
  * Auto-configuration of the openai-lb engine and its shared balanced transport.
  */
-@AutoConfiguration(afterName = "io.github.resilience4j.springboot3.circuitbreaker.autoconfigure.CircuitBreakerAutoConfiguration")
+// after Boot's connector: ours must never stand in for the application's ClientHttpConnector
+@AutoConfiguration(after = ClientHttpConnectorAutoConfiguration.class,
+		afterName = "io.github.resilience4j.springboot3.circuitbreaker.autoconfigure.CircuitBreakerAutoConfiguration")
 @ConditionalOnProperty(prefix = "openai.lb", name = "enabled", havingValue = "true", matchIfMissing = true)
 @ConditionalOnClass({ ClientHttpConnector.class, HttpClient.class })
 @EnableConfigurationProperties(OpenAiLbProperties.class)
+@Import({ BackendCredentialsConfigurations.EntraIdCredentialsConfiguration.class,
+		BackendCredentialsConfigurations.KeyCredentialsConfiguration.class })
 public class OpenAiLbAutoConfiguration {
 
 	@Bean
@@ -74,24 +79,29 @@ public class OpenAiLbAutoConfiguration {
 					: registry.circuitBreaker(name, LoadBalancer.defaultBreakerConfig(java.time.Clock.systemUTC())));
 	}
 
-	@Bean
+	/*
+	 * The transport and the balancing connector are ClientHttpConnectors: they are qualified and
+	 * not default candidates so that by-type lookups of the application's connector never see them.
+	 */
+	@Bean(defaultCandidate = false)
+	@OpenAiLoadBalanced
 	@ConditionalOnMissingBean
-	BackendCredentials openAiLbCredentials(BalancerConfig config) {
-		return new ApiKeyCredentials(config.backends());
+	ReactorTransport openAiLbTransport(OpenAiLbProperties properties,
+			ObjectProvider<OpenAiLbHttpClientCustomizer> customizers) {
+		return new ReactorTransport(properties.getConnectTimeout(), properties.getResponseTimeout(), (client) -> {
+			HttpClient customized = client;
+			for (OpenAiLbHttpClientCustomizer customizer : customizers.orderedStream().toList()) {
+				customized = customizer.customize(customized);
+			}
+			return customized;
+		});
 	}
 
-	@Bean
+	@Bean(defaultCandidate = false)
+	@OpenAiLoadBalanced
 	@ConditionalOnMissingBean
 	BalancingClientHttpConnector openAiLbConnector(LoadBalancer balancer, BackendCredentials credentials,
-			OpenAiLbProperties properties, ObjectProvider<OpenAiLbHttpClientCustomizer> customizers) {
-		ClientHttpConnector transport = ReactorTransport.create(properties.getConnectTimeout(),
-				properties.getResponseTimeout(), (client) -> {
-					HttpClient customized = client;
-					for (OpenAiLbHttpClientCustomizer customizer : customizers.orderedStream().toList()) {
-						customized = customizer.customize(customized);
-					}
-					return customized;
-				});
+			OpenAiLbProperties properties, @OpenAiLoadBalanced ReactorTransport transport) {
 		return new BalancingClientHttpConnector(balancer, transport, credentials, properties.getResponseTimeout(),
 				transport);
 	}

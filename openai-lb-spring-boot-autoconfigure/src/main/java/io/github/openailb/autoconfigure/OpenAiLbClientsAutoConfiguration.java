@@ -1,8 +1,8 @@
 package io.github.openailb.autoconfigure;
 
+import io.github.openailb.core.LoadBalancer;
 import io.github.openailb.restclient.BalancingClientHttpRequestInterceptor;
 import io.github.openailb.webclient.BalancingClientHttpConnector;
-import io.github.openailb.webclient.ReactorTransport;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -19,6 +19,7 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
 import org.springframework.http.client.reactive.ClientHttpConnector;
+import org.springframework.http.client.reactive.ReactorClientHttpConnector;
 import org.springframework.web.client.RestClient;
 import org.springframework.web.reactive.function.client.WebClient;
 
@@ -29,7 +30,7 @@ import org.springframework.web.reactive.function.client.WebClient;
  */
 @AutoConfiguration(after = { OpenAiLbAutoConfiguration.class, RestClientAutoConfiguration.class,
 		WebClientAutoConfiguration.class, ClientHttpConnectorAutoConfiguration.class })
-@ConditionalOnBean(BalancingClientHttpConnector.class)
+@ConditionalOnBean(LoadBalancer.class)
 public class OpenAiLbClientsAutoConfiguration {
 
 	@Configuration(proxyBeanMethods = false)
@@ -38,7 +39,7 @@ public class OpenAiLbClientsAutoConfiguration {
 
 		@Bean
 		@ConditionalOnMissingBean
-		BalancingClientHttpRequestInterceptor openAiLbRequestInterceptor(BalancingClientHttpConnector connector) {
+		BalancingClientHttpRequestInterceptor openAiLbRequestInterceptor(@OpenAiLoadBalanced BalancingClientHttpConnector connector) {
 			return new BalancingClientHttpRequestInterceptor(connector);
 		}
 
@@ -73,12 +74,10 @@ public class OpenAiLbClientsAutoConfiguration {
 
 		@Bean
 		@Order(Ordered.LOWEST_PRECEDENCE)
-		WebClientCustomizer openAiLbWebClientCustomizer(BalancingClientHttpConnector connector,
-				ObjectProvider<ClientHttpConnector> applicationConnector, OpenAiLbProperties properties) {
+		WebClientCustomizer openAiLbWebClientCustomizer(@OpenAiLoadBalanced BalancingClientHttpConnector connector,
+				ObjectProvider<ClientHttpConnector> applicationConnector) {
 			// requests to other hosts keep going through the application's own connector
-			ClientHttpConnector passThrough = applicationConnector.getIfAvailable(
-					() -> ReactorTransport.create(properties.getConnectTimeout(), properties.getResponseTimeout(),
-							(client) -> client));
+			ClientHttpConnector passThrough = applicationConnector.getIfAvailable(ReactorClientHttpConnector::new);
 			BalancingClientHttpConnector balanced = connector.withPassThrough(passThrough);
 			return (builder) -> builder.clientConnector(balanced);
 		}
@@ -86,7 +85,7 @@ public class OpenAiLbClientsAutoConfiguration {
 		@Bean(defaultCandidate = false)
 		@OpenAiLoadBalanced
 		@ConditionalOnMissingBean(name = "openAiLbWebClient")
-		WebClient openAiLbWebClient(ObjectProvider<WebClient.Builder> builder, BalancingClientHttpConnector connector) {
+		WebClient openAiLbWebClient(ObjectProvider<WebClient.Builder> builder, @OpenAiLoadBalanced BalancingClientHttpConnector connector) {
 			WebClient.Builder base = builder.getIfAvailable(WebClient::builder);
 			return base.clientConnector(connector).baseUrl(BalancingClientHttpConnector.BASE_URL).build();
 		}

@@ -4,8 +4,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
+import io.github.openailb.auth.AuthMode;
 import io.github.openailb.core.BalancerConfig;
 import io.github.openailb.core.KeyStyle;
+import io.github.openailb.core.Strategy;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
 
@@ -51,6 +53,22 @@ public class OpenAiLbProperties {
 	 * longest silence tolerated inside a streaming answer.
 	 */
 	private Duration responseTimeout = Duration.ofSeconds(120);
+
+	/**
+	 * How a backend is chosen within a priority tier: by weight, or by weight times the quota
+	 * it last reported left (headroom).
+	 */
+	private Strategy strategy = Strategy.HEADROOM;
+
+	/**
+	 * Microsoft Entra ID settings shared by the backends that authenticate with it.
+	 */
+	private final Auth auth = new Auth();
+
+	/**
+	 * Integration with Spring AI's chat models.
+	 */
+	private final SpringAi springAi = new SpringAi();
 
 	public boolean isEnabled() {
 		return this.enabled;
@@ -108,6 +126,22 @@ public class OpenAiLbProperties {
 		this.responseTimeout = responseTimeout;
 	}
 
+	public Strategy getStrategy() {
+		return this.strategy;
+	}
+
+	public void setStrategy(Strategy strategy) {
+		this.strategy = strategy;
+	}
+
+	public Auth getAuth() {
+		return this.auth;
+	}
+
+	public SpringAi getSpringAi() {
+		return this.springAi;
+	}
+
 	/**
 	 * Validate and convert to the engine's configuration.
 	 * @return the engine configuration
@@ -117,7 +151,8 @@ public class OpenAiLbProperties {
 		BalancerConfig.Builder builder = BalancerConfig.builder()
 			.defaultRetryAfter(this.defaultRetryAfter)
 			.maxCoolDown(this.maxCoolDown)
-			.maxWait(this.maxWait);
+			.maxWait(this.maxWait)
+			.strategy(this.strategy);
 		for (Backend backend : this.backends) {
 			builder.backend(new BalancerConfig.BackendBuilder().name(backend.getName())
 				.url(backend.getUrl())
@@ -126,7 +161,9 @@ public class OpenAiLbProperties {
 				.apiKey(backend.getApiKey())
 				.keyStyle(backend.getKeyStyle())
 				.deployment(backend.getDeployment())
-				.enabled(backend.isEnabled()));
+				.enabled(backend.isEnabled())
+				.rpm(backend.getRpm())
+				.tpm(backend.getTpm()));
 		}
 		return builder.build();
 	}
@@ -160,10 +197,22 @@ public class OpenAiLbProperties {
 		private int weight = 1;
 
 		/**
-		 * API key of this instance; it replaces whatever key the caller set. Without one, the
-		 * caller's credential (or Entra ID) is used.
+		 * API key of this instance; it replaces whatever key the caller set.
 		 */
 		private String apiKey;
+
+		/**
+		 * How this backend is authenticated: 'auto' (the api-key if set, else Entra ID for Azure
+		 * hosts, else the caller's credential), 'api-key', 'entra' or 'none' (the caller's
+		 * credential passes through).
+		 */
+		private AuthMode auth = AuthMode.AUTO;
+
+		/**
+		 * Client id of the user-assigned managed identity that gets this backend's Entra ID
+		 * tokens, instead of DefaultAzureCredential.
+		 */
+		private String managedIdentityClientId;
 
 		/**
 		 * How the API key is sent: 'api-key' header (Azure OpenAI) or 'Authorization: Bearer'
@@ -180,6 +229,34 @@ public class OpenAiLbProperties {
 		 * Whether this backend takes traffic.
 		 */
 		private boolean enabled = true;
+
+		/**
+		 * Client-side requests-per-minute budget for an instance that reports no quota headers;
+		 * 0 for none.
+		 */
+		private long rpm;
+
+		/**
+		 * Client-side tokens-per-minute budget for an instance that reports no quota headers; 0
+		 * for none.
+		 */
+		private long tpm;
+
+		public long getRpm() {
+			return this.rpm;
+		}
+
+		public void setRpm(long rpm) {
+			this.rpm = rpm;
+		}
+
+		public long getTpm() {
+			return this.tpm;
+		}
+
+		public void setTpm(long tpm) {
+			this.tpm = tpm;
+		}
 
 		public String getName() {
 			return this.name;
@@ -221,6 +298,22 @@ public class OpenAiLbProperties {
 			this.apiKey = apiKey;
 		}
 
+		public AuthMode getAuth() {
+			return this.auth;
+		}
+
+		public void setAuth(AuthMode auth) {
+			this.auth = auth;
+		}
+
+		public String getManagedIdentityClientId() {
+			return this.managedIdentityClientId;
+		}
+
+		public void setManagedIdentityClientId(String managedIdentityClientId) {
+			this.managedIdentityClientId = managedIdentityClientId;
+		}
+
 		public KeyStyle getKeyStyle() {
 			return this.keyStyle;
 		}
@@ -243,6 +336,47 @@ public class OpenAiLbProperties {
 
 		public void setEnabled(boolean enabled) {
 			this.enabled = enabled;
+		}
+
+	}
+
+	/**
+	 * Microsoft Entra ID settings.
+	 */
+	public static class Auth {
+
+		/**
+		 * Scope of the Entra ID tokens sent to backends.
+		 */
+		private String scope = "https://cognitiveservices.azure.com/.default";
+
+		public String getScope() {
+			return this.scope;
+		}
+
+		public void setScope(String scope) {
+			this.scope = scope;
+		}
+
+	}
+
+	/**
+	 * Integration with Spring AI's chat models.
+	 */
+	public static class SpringAi {
+
+		/**
+		 * Retries of the Azure SDK client behind AzureOpenAiChatModel; 0 because the balancer
+		 * already fails over, and a retrying SDK would sleep on the balancer's 429.
+		 */
+		private int sdkMaxRetries = 0;
+
+		public int getSdkMaxRetries() {
+			return this.sdkMaxRetries;
+		}
+
+		public void setSdkMaxRetries(int sdkMaxRetries) {
+			this.sdkMaxRetries = sdkMaxRetries;
 		}
 
 	}

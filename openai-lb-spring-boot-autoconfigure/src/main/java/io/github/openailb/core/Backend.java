@@ -28,6 +28,11 @@ public final class Backend {
 
 	private volatile String misconfiguration;
 
+	private volatile Headroom headroom;
+
+	/** Client-side budget, {@code null} when none is configured. */
+	private final LocalBudget budget;
+
 	private final LongAdder attempts = new LongAdder();
 
 	private final LongAdder successes = new LongAdder();
@@ -45,11 +50,13 @@ public final class Backend {
 		this.index = index;
 		this.breaker = breaker;
 		this.clock = clock;
+		this.budget = (config.rpm() > 0 || config.tpm() > 0) ? new LocalBudget(config.rpm(), config.tpm()) : null;
 		breaker.getEventPublisher().onStateTransition((event) -> {
 			if (event.getStateTransition().getToState() == CircuitBreaker.State.OPEN
 					&& this.coolDownUntil <= clock.millis()) {
 				long wait = breaker.getCircuitBreakerConfig().getWaitIntervalFunctionInOpenState().apply(1);
-				this.breakerOpenUntil = clock.millis() + wait;
+				// the breaker lets a probe through only strictly after its deadline: the next millisecond
+				this.breakerOpenUntil = clock.millis() + wait + 1;
 			}
 		});
 	}
@@ -129,6 +136,50 @@ public final class Backend {
 				this.misconfigured.sum(), this.clientErrors.sum());
 	}
 
+	/**
+	 * Return the quota the backend last reported, fresh or not.
+	 * @return the last report, or {@code null} if it never sent one
+	 */
+	public Headroom headroom() {
+		return this.headroom;
+	}
+
+	void report(Headroom headroom) {
+		this.headroom = headroom;
+	}
+
+	/**
+	 * Whether the known quota covers a request of this size: the client-side budget always,
+	 * the reported headroom only when the strategy reads it.
+	 */
+	boolean quotaAllows(long now, long estimatedTokens, Strategy strategy) {
+		if (this.budget != null && !this.budget.allows(now, estimatedTokens)) {
+			return false;
+		}
+		if (strategy != Strategy.HEADROOM) {
+			return true;
+		}
+		Headroom last = this.headroom;
+		return last == null || !last.isFresh(now) || !last.cannotTake(estimatedTokens);
+	}
+
+	void consumeBudget(long now, long estimatedTokens) {
+		if (this.budget != null) {
+			this.budget.consume(now, estimatedTokens);
+		}
+	}
+
+	/** The weight used to choose within a tier; scaled so headroom can lower it smoothly. */
+	long effectiveWeight(Strategy strategy, long now) {
+		long weight = this.config.weight();
+		if (strategy != Strategy.HEADROOM) {
+			return weight;
+		}
+		Headroom last = this.headroom;
+		double share = (last != null && last.isFresh(now)) ? last.share() : -1;
+		return (share < 0) ? weight * 1000 : Math.max(1, Math.round(weight * 1000 * share));
+	}
+
 	/** Whether a request may pick this backend now; the breaker still has the last word. */
 	boolean selectable(long now) {
 		if (!this.config.enabled() || this.coolDownUntil > now) {
@@ -152,10 +203,14 @@ public final class Backend {
 		return free;
 	}
 
-	/** Start (or move) a cool-down; the breaker stays open exactly as long. */
+	/**
+	 * Start (or move) a cool-down; the breaker stays open exactly as long. The breaker only
+	 * half-opens once its clock is strictly after the deadline, so it is given one nanosecond
+	 * less: at the deadline both agree the backend may be probed.
+	 */
 	void coolDown(long until) {
 		this.coolDownUntil = until;
-		this.breaker.transitionToOpenStateUntil(Instant.ofEpochMilli(until));
+		this.breaker.transitionToOpenStateUntil(Instant.ofEpochMilli(until).minusNanos(1));
 	}
 
 	/**

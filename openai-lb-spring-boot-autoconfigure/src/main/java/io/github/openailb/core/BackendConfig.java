@@ -16,9 +16,27 @@ import java.util.Locale;
  * @param deployment deployment (model) name used on this backend, or {@code null} to keep the
  * caller's
  * @param enabled whether the backend takes traffic at all
+ * @param rpm client-side requests-per-minute budget, 0 for none
+ * @param tpm client-side tokens-per-minute budget, 0 for none
  */
 public record BackendConfig(String name, URI url, int priority, int weight, String apiKey, KeyStyle keyStyle,
-		String deployment, boolean enabled) {
+		String deployment, boolean enabled, long rpm, long tpm) {
+
+	/**
+	 * Create a backend without client-side budgets.
+	 * @param name unique id
+	 * @param url base URL
+	 * @param priority priority, 1 the highest
+	 * @param weight weight within the tier
+	 * @param apiKey key, or {@code null}
+	 * @param keyStyle how the key is sent
+	 * @param deployment deployment name, or {@code null}
+	 * @param enabled whether enabled
+	 */
+	public BackendConfig(String name, URI url, int priority, int weight, String apiKey, KeyStyle keyStyle,
+			String deployment, boolean enabled) {
+		this(name, url, priority, weight, apiKey, keyStyle, deployment, enabled, 0, 0);
+	}
 
 	/**
 	 * Return the host (and port when explicit) of this backend, safe to show anywhere.
@@ -37,7 +55,8 @@ public record BackendConfig(String name, URI url, int priority, int weight, Stri
 	public String toString() {
 		return "BackendConfig[name=" + this.name + ", url=" + this.url + ", priority=" + this.priority + ", weight="
 				+ this.weight + ", apiKey=" + ((this.apiKey != null) ? "******" : "none") + ", keyStyle="
-				+ this.keyStyle + ", deployment=" + this.deployment + ", enabled=" + this.enabled + "]";
+				+ this.keyStyle + ", deployment=" + this.deployment + ", enabled=" + this.enabled + ", rpm=" + this.rpm
+				+ ", tpm=" + this.tpm + "]";
 	}
 
 }

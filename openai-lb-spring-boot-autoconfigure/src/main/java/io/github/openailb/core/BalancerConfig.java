@@ -18,9 +18,22 @@ import java.util.Set;
  * @param defaultRetryAfter cool-down when a throttled answer carries no usable hint
  * @param maxCoolDown upper bound on any single cool-down
  * @param maxWait how long a request may wait for a cooling backend before failing
+ * @param strategy how a backend is chosen within a priority tier
  */
 public record BalancerConfig(List<BackendConfig> backends, Duration defaultRetryAfter, Duration maxCoolDown,
-		Duration maxWait) {
+		Duration maxWait, Strategy strategy) {
+
+	/**
+	 * Create a configuration with the default (headroom) strategy.
+	 * @param backends the backends
+	 * @param defaultRetryAfter cool-down without a usable hint
+	 * @param maxCoolDown upper bound on a cool-down
+	 * @param maxWait longest wait for a cooling backend
+	 */
+	public BalancerConfig(List<BackendConfig> backends, Duration defaultRetryAfter, Duration maxCoolDown,
+			Duration maxWait) {
+		this(backends, defaultRetryAfter, maxCoolDown, maxWait, Strategy.HEADROOM);
+	}
 
 	/** Prefix of every property path reported by validation. */
 	public static final String PREFIX = "openai.lb";
@@ -45,6 +58,8 @@ public record BalancerConfig(List<BackendConfig> backends, Duration defaultRetry
 		private Duration maxCoolDown = Duration.ofMinutes(5);
 
 		private Duration maxWait = Duration.ZERO;
+
+		private Strategy strategy = Strategy.HEADROOM;
 
 		private Builder() {
 		}
@@ -90,6 +105,16 @@ public record BalancerConfig(List<BackendConfig> backends, Duration defaultRetry
 		}
 
 		/**
+		 * Set how a backend is chosen within a priority tier.
+		 * @param strategy the strategy
+		 * @return this builder
+		 */
+		public Builder strategy(Strategy strategy) {
+			this.strategy = strategy;
+			return this;
+		}
+
+		/**
 		 * Validate and build.
 		 * @return the configuration
 		 * @throws InvalidConfigurationException naming the first property at fault
@@ -115,7 +140,8 @@ public record BalancerConfig(List<BackendConfig> backends, Duration defaultRetry
 				}
 				built.add(backend);
 			}
-			return new BalancerConfig(List.copyOf(built), this.defaultRetryAfter, this.maxCoolDown, this.maxWait);
+			return new BalancerConfig(List.copyOf(built), this.defaultRetryAfter, this.maxCoolDown, this.maxWait,
+					(this.strategy != null) ? this.strategy : Strategy.HEADROOM);
 		}
 
 		private static void positive(Duration value, String property, String example) {
@@ -156,6 +182,10 @@ public record BalancerConfig(List<BackendConfig> backends, Duration defaultRetry
 		private String deployment;
 
 		private boolean enabled = true;
+
+		private long rpm;
+
+		private long tpm;
 
 		/**
 		 * Set the unique name.
@@ -237,6 +267,26 @@ public record BalancerConfig(List<BackendConfig> backends, Duration defaultRetry
 			return this;
 		}
 
+		/**
+		 * Set a client-side requests-per-minute budget.
+		 * @param rpm the budget, 0 for none
+		 * @return this builder
+		 */
+		public BackendBuilder rpm(long rpm) {
+			this.rpm = rpm;
+			return this;
+		}
+
+		/**
+		 * Set a client-side tokens-per-minute budget.
+		 * @param tpm the budget, 0 for none
+		 * @return this builder
+		 */
+		public BackendBuilder tpm(long tpm) {
+			this.tpm = tpm;
+			return this;
+		}
+
 		BackendConfig build(String path) {
 			if (this.name == null || this.name.isBlank()) {
 				throw new InvalidConfigurationException(path + ".name", "is missing or blank",
@@ -256,6 +306,10 @@ public record BalancerConfig(List<BackendConfig> backends, Duration defaultRetry
 				throw new InvalidConfigurationException(path + ".weight", "must be 1 or more but was " + this.weight,
 						"Use a positive weight; remove the backend or set enabled=false to send it no traffic.");
 			}
+			if (this.rpm < 0 || this.tpm < 0) {
+				throw new InvalidConfigurationException(path + ((this.rpm < 0) ? ".rpm" : ".tpm"), "must not be negative",
+						"Use 0 (no client-side budget) or the instance's quota per minute.");
+			}
 			String key = (this.apiKey == null || this.apiKey.isBlank()) ? null : this.apiKey.strip();
 			String model = (this.deployment == null || this.deployment.isBlank()) ? null : this.deployment.strip();
 			if (model != null && !model.matches("[A-Za-z0-9._:-]+")) {
@@ -264,7 +318,7 @@ public record BalancerConfig(List<BackendConfig> backends, Duration defaultRetry
 						"Use the deployment name exactly as shown for this instance, letters, digits, '.', '_', ':' or '-'.");
 			}
 			return new BackendConfig(this.name, uri, this.priority, this.weight, key,
-					(this.keyStyle != null) ? this.keyStyle : KeyStyle.API_KEY, model, this.enabled);
+					(this.keyStyle != null) ? this.keyStyle : KeyStyle.API_KEY, model, this.enabled, this.rpm, this.tpm);
 		}
 
 		private URI parseUrl(String path) {

@@ -26,6 +26,11 @@ public final class Exchange {
 
 	private final long started;
 
+	private final long estimatedTokens;
+
+	/** Set when a backend was passed over for lack of quota in the current choice. */
+	private boolean quotaSkipped;
+
 	private long waited;
 
 	private int attempts;
@@ -34,10 +39,21 @@ public final class Exchange {
 
 	private boolean ended;
 
+	/** The attempt not reported yet, holding a breaker permission; a cancel may come from another thread. */
+	private volatile Step.Attempt unreported;
+
 	private StringBuilder history;
 
-	Exchange(LoadBalancer balancer) {
+	/** The backend the last attempt failed on, until the next attempt makes that a failover. */
+	private Backend left;
+
+	private Outcome leftBecause;
+
+	private static final java.util.regex.Pattern QUERY = java.util.regex.Pattern.compile("\\?[^\\s)]*");
+
+	Exchange(LoadBalancer balancer, long estimatedTokens) {
 		this.balancer = balancer;
+		this.estimatedTokens = estimatedTokens;
 		int words = (balancer.backends().size() + 63) >>> 6;
 		this.tried = new long[words];
 		this.refused = new long[words];
@@ -54,11 +70,18 @@ public final class Exchange {
 		while ((chosen = choose(now)) != null) {
 			if (chosen.breaker().tryAcquirePermission()) {
 				set(this.tried, chosen.index());
+				chosen.consumeBudget(now, this.estimatedTokens);
 				this.attempts++;
 				if (logger.isDebugEnabled()) {
 					logger.debug("openai-lb: attempt {} goes to backend '{}'", this.attempts, chosen.name());
 				}
-				return new Step.Attempt(chosen, this.attempts, System.nanoTime());
+				if (this.left != null) {
+					logger.info("openai-lb: failing over from backend '{}' to '{}'", this.left.name(), chosen.name());
+					this.balancer.listener().failedOver(this.left, this.leftBecause);
+					this.left = null;
+				}
+				this.unreported = new Step.Attempt(chosen, this.attempts, System.nanoTime());
+				return this.unreported;
 			}
 			set(this.refused, chosen.index());
 		}
@@ -86,29 +109,37 @@ public final class Exchange {
 		return giveUp(now, soonest);
 	}
 
+	/** Choose among backends with quota left; only if none has any, among the others. */
 	private Backend choose(long now) {
+		this.quotaSkipped = false;
+		Backend chosen = choose(now, true);
+		return (chosen != null || !this.quotaSkipped) ? chosen : choose(now, false);
+	}
+
+	private Backend choose(long now, boolean respectQuota) {
 		Backend[] candidates = this.balancer.byPriority();
+		Strategy strategy = this.balancer.config().strategy();
 		int tier = Integer.MAX_VALUE;
-		int total = 0;
+		long total = 0;
 		for (Backend backend : candidates) {
 			int priority = backend.config().priority();
 			if (priority > tier) {
 				break;
 			}
-			if (eligible(backend, now)) {
+			if (eligible(backend, now, respectQuota)) {
 				tier = priority;
-				total += backend.config().weight();
+				total += backend.effectiveWeight(strategy, now);
 			}
 		}
 		if (total == 0) {
 			return null;
 		}
-		int pick = (total == 1) ? 0 : this.balancer.nextInt(total);
+		long pick = this.balancer.nextLong(total);
 		Backend last = null;
 		for (Backend backend : candidates) {
-			if (backend.config().priority() == tier && eligible(backend, now)) {
+			if (backend.config().priority() == tier && eligible(backend, now, respectQuota)) {
 				last = backend;
-				pick -= backend.config().weight();
+				pick -= backend.effectiveWeight(strategy, now);
 				if (pick < 0) {
 					return backend;
 				}
@@ -117,8 +148,15 @@ public final class Exchange {
 		return last;
 	}
 
-	private boolean eligible(Backend backend, long now) {
-		return !isSet(this.tried, backend.index()) && !isSet(this.refused, backend.index()) && backend.selectable(now);
+	private boolean eligible(Backend backend, long now, boolean respectQuota) {
+		if (isSet(this.tried, backend.index()) || isSet(this.refused, backend.index()) || !backend.selectable(now)) {
+			return false;
+		}
+		if (respectQuota && !backend.quotaAllows(now, this.estimatedTokens, this.balancer.config().strategy())) {
+			this.quotaSkipped = true;
+			return false;
+		}
+		return true;
 	}
 
 	private Step.GiveUp giveUp(long now, long soonest) {
@@ -127,7 +165,7 @@ public final class Exchange {
 		if (this.lastStatus != 0 && this.lastStatus != 429) {
 			ending = Step.Ending.LAST_ANSWER;
 		}
-		else if (soonest != Long.MAX_VALUE || this.lastStatus == 429) {
+		else if (soonest != Long.MAX_VALUE || this.lastStatus == 429 || anySet(this.refused)) {
 			ending = Step.Ending.THROTTLED;
 			long millis = (soonest != Long.MAX_VALUE) ? soonest - now : 0;
 			retryAfter = Math.max(1, (millis + 999) / 1000);
@@ -158,11 +196,16 @@ public final class Exchange {
 	 * @return the outcome; when it {@link Outcome#failsOver() fails over}, call {@link #next()}
 	 */
 	public Outcome answered(Step.Attempt attempt, int status, Function<String, String> headers, String body) {
+		reported(attempt);
 		Backend backend = attempt.backend();
 		long nanos = System.nanoTime() - attempt.startNanos();
 		Outcome outcome = Outcome.ofStatus(status);
 		backend.count(outcome);
 		this.lastStatus = status;
+		Headroom headroom = Headroom.read(headers, this.balancer.clock().millis());
+		if (headroom != null) {
+			backend.report(headroom);
+		}
 		switch (outcome) {
 			case SUCCESS -> {
 				backend.breaker().onSuccess(nanos, TimeUnit.NANOSECONDS);
@@ -187,6 +230,7 @@ public final class Exchange {
 			case MISCONFIGURED -> {
 				backend.breaker().releasePermission();
 				backend.markMisconfigured("answered " + status);
+				this.balancer.sharedState().misconfigured(backend.name(), "answered " + status);
 			}
 			case CLIENT_ERROR -> backend.breaker().releasePermission();
 		}
@@ -207,6 +251,7 @@ public final class Exchange {
 	 * @param error what went wrong
 	 */
 	public void failed(Step.Attempt attempt, Throwable error) {
+		reported(attempt);
 		Backend backend = attempt.backend();
 		long nanos = System.nanoTime() - attempt.startNanos();
 		backend.count(Outcome.FAILURE);
@@ -222,6 +267,7 @@ public final class Exchange {
 	 * @param reason why, without secrets
 	 */
 	public void credentialFailed(Step.Attempt attempt, String reason) {
+		reported(attempt);
 		Backend backend = attempt.backend();
 		backend.count(Outcome.MISCONFIGURED);
 		backend.breaker().releasePermission();
@@ -244,11 +290,13 @@ public final class Exchange {
 
 	/**
 	 * Report that the caller cancelled while an attempt was under way. The backend is not
-	 * blamed.
+	 * blamed. Safe to call more than once, and after the attempt was reported: its breaker
+	 * permission is given back only while it is still unreported.
 	 * @param attempt the attempt, or {@code null} if none was under way
 	 */
 	public void abandoned(Step.Attempt attempt) {
-		if (attempt != null) {
+		if (attempt != null && attempt == this.unreported) {
+			this.unreported = null;
 			attempt.backend().breaker().releasePermission();
 		}
 		end(Step.Ending.CANCELLED);
@@ -270,10 +318,17 @@ public final class Exchange {
 		return this.started;
 	}
 
+	private void reported(Step.Attempt attempt) {
+		if (attempt == this.unreported) {
+			this.unreported = null;
+		}
+	}
+
 	private void coolDown(Backend backend, Duration hint, long now, String why) {
 		Duration capped = (hint.compareTo(this.balancer.config().maxCoolDown()) > 0)
 				? this.balancer.config().maxCoolDown() : hint;
 		backend.coolDown(now + capped.toMillis());
+		this.balancer.sharedState().coolingDown(backend.name(), now + capped.toMillis(), why);
 		logger.info("openai-lb: backend '{}' {}; cooling down for {} ms", backend.name(), why, capped.toMillis());
 		this.balancer.listener().coolDownStarted(backend, capped);
 	}
@@ -286,9 +341,9 @@ public final class Exchange {
 			this.history.append(", ");
 		}
 		this.history.append(backend.name()).append(": ").append(what);
-		logger.info("openai-lb: backend '{}' gave {} on attempt {}; failing over", backend.name(), what,
-				this.attempts);
-		this.balancer.listener().failedOver(backend, outcome);
+		this.left = backend;
+		this.leftBecause = outcome;
+		logger.info("openai-lb: backend '{}' gave {} on attempt {}", backend.name(), what, this.attempts);
 	}
 
 	private void end(Step.Ending ending) {
@@ -308,9 +363,17 @@ public final class Exchange {
 		if (message == null || message.isBlank()) {
 			return name;
 		}
-		// exception messages may quote URLs; keep only the part before any query string
-		int query = message.indexOf('?');
-		return name + " (" + ((query >= 0) ? message.substring(0, query) : message) + ")";
+		// exception messages may quote URLs: drop their query strings, where credentials could hide
+		return name + " (" + QUERY.matcher(message).replaceAll("") + ")";
+	}
+
+	private static boolean anySet(long[] bits) {
+		for (long word : bits) {
+			if (word != 0) {
+				return true;
+			}
+		}
+		return false;
 	}
 
 	private static void set(long[] bits, int index) {

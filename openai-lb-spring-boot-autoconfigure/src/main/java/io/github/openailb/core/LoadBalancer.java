@@ -34,6 +34,8 @@ public final class LoadBalancer {
 
 	private final BalancerListener listener;
 
+	private final SharedState sharedState;
+
 	private LoadBalancer(Builder builder) {
 		this.config = builder.config;
 		this.clock = builder.clock;
@@ -49,6 +51,26 @@ public final class LoadBalancer {
 		this.byPriority = all.stream()
 			.sorted(Comparator.comparingInt((Backend b) -> b.config().priority()))
 			.toArray(Backend[]::new);
+		this.sharedState = builder.sharedState;
+		this.sharedState.start(new SharedState.Listener() {
+
+			@Override
+			public void coolingDown(String name, long until) {
+				Backend backend = backend(name);
+				if (backend != null && until > LoadBalancer.this.clock.millis()) {
+					backend.coolDown(until);
+				}
+			}
+
+			@Override
+			public void misconfigured(String name, String reason) {
+				Backend backend = backend(name);
+				if (backend != null) {
+					backend.markMisconfigured(reason);
+				}
+			}
+
+		});
 	}
 
 	/**
@@ -82,7 +104,17 @@ public final class LoadBalancer {
 	 * @return the request's exchange, to be used by one thread (or one reactive chain) at a time
 	 */
 	public Exchange begin() {
-		return new Exchange(this);
+		return new Exchange(this, 0);
+	}
+
+	/**
+	 * Begin one request whose size is known, so quota-aware choice can pass over backends that
+	 * cannot take it.
+	 * @param estimatedTokens the request's estimated tokens, see {@link TokenEstimate}
+	 * @return the request's exchange, to be used by one thread (or one reactive chain) at a time
+	 */
+	public Exchange begin(long estimatedTokens) {
+		return new Exchange(this, estimatedTokens);
 	}
 
 	/**
@@ -129,7 +161,11 @@ public final class LoadBalancer {
 		return false;
 	}
 
-	Clock clock() {
+	/**
+	 * Return the clock cool-downs and quota reports are read against.
+	 * @return the clock
+	 */
+	public Clock clock() {
 		return this.clock;
 	}
 
@@ -137,13 +173,20 @@ public final class LoadBalancer {
 		return this.listener;
 	}
 
+	SharedState sharedState() {
+		return this.sharedState;
+	}
+
 	Backend[] byPriority() {
 		return this.byPriority;
 	}
 
-	int nextInt(int bound) {
-		return (this.random != null) ? this.random.nextInt(bound)
-				: java.util.concurrent.ThreadLocalRandom.current().nextInt(bound);
+	long nextLong(long bound) {
+		if (bound == 1) {
+			return 0;
+		}
+		return (this.random != null) ? this.random.nextLong(bound)
+				: java.util.concurrent.ThreadLocalRandom.current().nextLong(bound);
 	}
 
 	/**
@@ -160,6 +203,8 @@ public final class LoadBalancer {
 		private Function<String, CircuitBreaker> breakers;
 
 		private BalancerListener listener = BalancerListener.NONE;
+
+		private SharedState sharedState = SharedState.LOCAL;
 
 		private Builder(BalancerConfig config) {
 			this.config = Objects.requireNonNull(config, "config");
@@ -203,6 +248,16 @@ public final class LoadBalancer {
 		 */
 		public Builder listener(BalancerListener listener) {
 			this.listener = Objects.requireNonNull(listener, "listener");
+			return this;
+		}
+
+		/**
+		 * Share cool-downs and misconfiguration marks with other application instances.
+		 * @param sharedState the shared state store
+		 * @return this builder
+		 */
+		public Builder sharedState(SharedState sharedState) {
+			this.sharedState = Objects.requireNonNull(sharedState, "sharedState");
 			return this;
 		}
 

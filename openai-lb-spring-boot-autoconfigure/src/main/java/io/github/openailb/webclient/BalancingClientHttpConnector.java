@@ -8,6 +8,7 @@ import java.util.Optional;
 import java.util.Set;
 
 import io.github.openailb.auth.AuthHeader;
+import io.github.openailb.auth.BackendCredentialException;
 import io.github.openailb.auth.BackendCredentials;
 import io.github.openailb.core.BackendConfig;
 import io.github.openailb.core.Exchange;
@@ -16,6 +17,7 @@ import io.github.openailb.core.NoBackendAnsweredException;
 import io.github.openailb.core.Outcome;
 import io.github.openailb.core.RequestTarget;
 import io.github.openailb.core.Step;
+import io.github.openailb.core.TokenEstimate;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -130,7 +132,7 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 	public Mono<ClientHttpResponse> exchange(HttpMethod method, String rawPathAndQuery, HttpHeaders headers,
 			byte[] body) {
 		return Mono.defer(() -> {
-			Call call = new Call(this.balancer.begin(), method, rawPathAndQuery, headers, body);
+			Call call = new Call(this.balancer.begin(TokenEstimate.of(body)), method, rawPathAndQuery, headers, body);
 			return next(call).doOnCancel(call::cancel);
 		});
 	}
@@ -164,7 +166,7 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 			.timeout(this.responseTimeout);
 		return answer.onErrorResume((ex) -> {
 			if (ex instanceof CredentialFailure failure) {
-				call.exchange.credentialFailed(attempt, "no credential: " + failure.getCause().getClass().getSimpleName());
+				call.exchange.credentialFailed(attempt, credentialReason(failure.getCause()));
 			}
 			else {
 				call.exchange.failed(attempt, ex);
@@ -174,6 +176,12 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 			call.current = null;
 			return next(call);
 		}));
+	}
+
+	/** Only a {@link BackendCredentialException}'s message is known to be free of secrets. */
+	private static String credentialReason(Throwable cause) {
+		return (cause instanceof BackendCredentialException) ? cause.getMessage()
+				: "no credential: " + cause.getClass().getSimpleName();
 	}
 
 	private static Mono<Void> write(ClientHttpRequest request, Call call, BackendConfig backend,
@@ -224,13 +232,11 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 				return Mono.<ClientHttpResponse>error(first.getThrowable());
 			}
 			call.exchange.answered(attempt, status.value(), headers::getFirst, null);
-			// WebClient may subscribe again to release an unread body: record a broken stream once
-			java.util.concurrent.atomic.AtomicBoolean broken = new java.util.concurrent.atomic.AtomicBoolean();
-			Flux<DataBuffer> body = whole.doOnError((ex) -> {
-				if (broken.compareAndSet(false, true)) {
-					call.exchange.streamBroke(attempt, ex);
-				}
-			});
+			// the body can be read once; WebClient subscribes again to release it, and that later
+			// subscriber must find it empty rather than fail (which would blame the backend)
+			java.util.concurrent.atomic.AtomicBoolean read = new java.util.concurrent.atomic.AtomicBoolean();
+			Flux<DataBuffer> body = Flux.defer(() -> read.compareAndSet(false, true)
+					? whole.doOnError((ex) -> call.exchange.streamBroke(attempt, ex)) : Flux.empty());
 			return Mono.<ClientHttpResponse>just(new StreamingResponse(response, body));
 		}, false).single();
 	}

@@ -5,6 +5,7 @@ import java.util.stream.Stream;
 import io.github.openailb.core.InvalidConfigurationException;
 import io.github.openailb.core.LoadBalancer;
 import io.github.openailb.webclient.BalancingClientHttpConnector;
+import io.github.openailb.webclient.ReactorTransport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -64,6 +65,16 @@ class OpenAiLbAutoConfigurationTests {
 			.build()).build();
 		this.runner.withBean(LoadBalancer.class, () -> own)
 			.run((context) -> assertThat(context.getBean(LoadBalancer.class)).isSameAs(own));
+	}
+
+	@Test
+	void closingTheContextReleasesTheConnectionPool() {
+		ReactorTransport[] transport = new ReactorTransport[1];
+		this.runner.run((context) -> {
+			transport[0] = context.getBean(ReactorTransport.class);
+			assertThat(transport[0].isClosed()).isFalse();
+		});
+		assertThat(transport[0].isClosed()).isTrue();
 	}
 
 	@Test

@@ -30,7 +30,7 @@ class SmokeTests {
 				.backend(new BalancerConfig.BackendBuilder().name("b").url(b.baseUrl()).priority(2).apiKey("kb"))
 				.build();
 			LoadBalancer lb = LoadBalancer.builder(config).build();
-			var transport = ReactorTransport.create(Duration.ofSeconds(1), Duration.ofSeconds(5), (c) -> c);
+			var transport = new ReactorTransport(Duration.ofSeconds(1), Duration.ofSeconds(5), (c) -> c);
 			var connector = new BalancingClientHttpConnector(lb, transport, new ApiKeyCredentials(config.backends()),
 					Duration.ofSeconds(5), transport);
 			WebClient client = WebClient.builder().clientConnector(connector).baseUrl(BalancingClientHttpConnector.BASE_URL).build();

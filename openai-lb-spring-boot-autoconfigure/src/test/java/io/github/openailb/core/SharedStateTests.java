@@ -1,0 +1,92 @@
+package io.github.openailb.core;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import io.github.openailb.testsupport.MutableClock;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Two application instances sharing backend state through a {@link SharedState}.
+ */
+class SharedStateTests {
+
+	private final MutableClock clock = new MutableClock();
+
+	/** Delivers every publication to every started instance, as a pub/sub channel would. */
+	private final List<SharedState.Listener> subscribers = new ArrayList<>();
+
+	private final SharedState channel = new SharedState() {
+
+		@Override
+		public void start(Listener listener) {
+			SharedStateTests.this.subscribers.add(listener);
+		}
+
+		@Override
+		public void coolingDown(String backend, long until, String reason) {
+			SharedStateTests.this.subscribers.forEach((subscriber) -> subscriber.coolingDown(backend, until));
+		}
+
+		@Override
+		public void misconfigured(String backend, String reason) {
+			SharedStateTests.this.subscribers.forEach((subscriber) -> subscriber.misconfigured(backend, reason));
+		}
+
+	};
+
+	@Test
+	void a429SeenByOneInstanceKeepsTheOtherOffThatBackendForTheHintedTime() {
+		LoadBalancer one = instance();
+		LoadBalancer two = instance();
+		Exchange exchange = one.begin();
+		Step.Attempt attempt = (Step.Attempt) exchange.next();
+		assertThat(attempt.backend().name()).isEqualTo("ptu");
+		exchange.answered(attempt, 429, (name) -> "retry-after".equals(name) ? "20" : null, null);
+		assertThat(two.backend("ptu").state()).isEqualTo(BackendState.COOLING_DOWN);
+		assertThat(firstChoice(two)).isEqualTo("paygo");
+		this.clock.advance(Duration.ofSeconds(20));
+		assertThat(firstChoice(two)).isEqualTo("ptu");
+		assertThat(firstChoice(one)).isEqualTo("ptu");
+	}
+
+	@Test
+	void misconfigurationIsShared() {
+		LoadBalancer one = instance();
+		LoadBalancer two = instance();
+		Exchange exchange = one.begin();
+		exchange.answered((Step.Attempt) exchange.next(), 401, (name) -> null, null);
+		assertThat(two.backend("ptu").state()).isEqualTo(BackendState.MISCONFIGURED);
+	}
+
+	@Test
+	void newsOfAnOldCoolDownIsIgnored() {
+		LoadBalancer two = instance();
+		this.subscribers.forEach((subscriber) -> subscriber.coolingDown("ptu", this.clock.millis() - 1));
+		assertThat(two.backend("ptu").state()).isEqualTo(BackendState.AVAILABLE);
+	}
+
+	private LoadBalancer instance() {
+		BalancerConfig config = BalancerConfig.builder()
+			.backend(new BalancerConfig.BackendBuilder().name("ptu").url("http://ptu"))
+			.backend(new BalancerConfig.BackendBuilder().name("paygo").url("http://paygo").priority(2))
+			.build();
+		return LoadBalancer.builder(config)
+			.clock(this.clock)
+			.circuitBreakers(CircuitBreakerRegistry.of(LoadBalancer.defaultBreakerConfig(this.clock))::circuitBreaker)
+			.sharedState(this.channel)
+			.build();
+	}
+
+	private static String firstChoice(LoadBalancer balancer) {
+		Exchange exchange = balancer.begin();
+		Step.Attempt attempt = (Step.Attempt) exchange.next();
+		exchange.answered(attempt, 200, (name) -> null, null);
+		return attempt.backend().name();
+	}
+
+}
