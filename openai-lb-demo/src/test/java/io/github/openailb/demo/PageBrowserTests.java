@@ -9,6 +9,8 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
+import org.openqa.selenium.StaleElementReferenceException;
+import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
@@ -54,21 +56,30 @@ class PageBrowserTests {
 			WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(30));
 			wait.until((driver) -> driver.findElements(By.cssSelector(".card[data-backend]")).size() == 3);
 			browser.findElement(By.id("burst")).click();
-			WebElement ptu = wait.until((driver) -> {
-				WebElement card = driver.findElement(By.cssSelector(".card[data-backend='ptu']"));
-				return (Long.parseLong(card.findElement(By.className("failovers")).getText()) > 0) ? card : null;
+			// the page redraws its cards twice a second: read every fact afresh, inside the wait
+			wait.ignoring(StaleElementReferenceException.class).until((driver) -> spilledOver(driver));
+			String report = wait.until((driver) -> {
+				String text = driver.findElement(By.id("burst-result")).getText();
+				return text.contains("answered") ? text : null;
 			});
-			assertThat(ptu.getAttribute("class")).contains("COOLING_DOWN");
-			assertThat(ptu.findElement(By.className("state")).getText()).startsWith("cooling down");
-			long spilled = browser.findElements(By.cssSelector(".card[data-backend^='paygo'] .successes"))
-				.stream()
-				.mapToLong((element) -> Long.parseLong(element.getText()))
-				.sum();
-			assertThat(spilled).isPositive();
+			assertThat(report).contains("paygo-1").contains("paygo-2");
 		}
 		finally {
 			browser.quit();
 		}
+	}
+
+	/** The PTU has failed over and is cooling down, and the pay-as-you-go tier answered. */
+	private static boolean spilledOver(WebDriver driver) {
+		WebElement ptu = driver.findElement(By.cssSelector(".card[data-backend='ptu']"));
+		boolean failedOver = Long.parseLong(ptu.findElement(By.className("failovers")).getText()) > 0;
+		boolean coolingDown = ptu.getAttribute("class").contains("COOLING_DOWN")
+				&& ptu.findElement(By.className("state")).getText().startsWith("cooling down");
+		long spilled = driver.findElements(By.cssSelector(".card[data-backend^='paygo'] .successes"))
+			.stream()
+			.mapToLong((element) -> Long.parseLong(element.getText()))
+			.sum();
+		return failedOver && coolingDown && spilled > 0;
 	}
 
 }
