@@ -4,7 +4,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 import org.springframework.boot.SpringApplication;
@@ -34,7 +36,14 @@ class SimulatorEnvironmentPostProcessor implements EnvironmentPostProcessor, Ord
 		}
 		Map<String, Object> properties = new LinkedHashMap<>();
 		int index = 0;
-		for (Map.Entry<String, SimulatorProperties.Instance> entry : simulator.getInstances().entrySet()) {
+		// by priority then name: the order of the property sources that named them does not matter
+		List<Map.Entry<String, SimulatorProperties.Instance>> instances = simulator.getInstances()
+			.entrySet()
+			.stream()
+			.sorted(Comparator.comparingInt((Map.Entry<String, SimulatorProperties.Instance> entry) -> entry.getValue()
+				.getPriority()).thenComparing(Map.Entry::getKey))
+			.toList();
+		for (Map.Entry<String, SimulatorProperties.Instance> entry : instances) {
 			String name = entry.getKey();
 			SimulatorProperties.Instance instance = entry.getValue();
 			int port = (instance.getPort() != 0) ? instance.getPort() : freePort();
