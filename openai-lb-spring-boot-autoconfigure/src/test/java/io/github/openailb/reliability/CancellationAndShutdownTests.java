@@ -115,6 +115,44 @@ class CancellationAndShutdownTests {
 	}
 
 	@Test
+	void interruptingABlockingCallerCancelsItsAttempt() throws Exception {
+		CountDownLatch arrived = new CountDownLatch(1);
+		CountDownLatch closedByClient = new CountDownLatch(1);
+		try (RawBackend slow = new RawBackend((socket) -> {
+			arrived.countDown();
+			while (socket.getInputStream().read() != -1) {
+				// discard
+			}
+			closedByClient.countDown();
+		})) {
+			this.runner.withConfiguration(AutoConfigurations.of(
+					org.springframework.boot.autoconfigure.http.HttpMessageConvertersAutoConfiguration.class,
+					org.springframework.boot.autoconfigure.web.client.RestClientAutoConfiguration.class))
+				.withPropertyValues(backend(0, "slow", slow.url(), 1))
+				.run((context) -> {
+					org.springframework.web.client.RestClient client = context.getBean("openAiLbRestClient",
+							org.springframework.web.client.RestClient.class);
+					CompletableFuture<Throwable> outcome = new CompletableFuture<>();
+					Thread caller = new Thread(() -> {
+						try {
+							client.post().uri(CHAT).body("{}").retrieve().body(String.class);
+							outcome.complete(null);
+						}
+						catch (Throwable ex) {
+							outcome.complete(ex);
+						}
+					}, "blocking-caller");
+					caller.start();
+					assertThat(arrived.await(10, TimeUnit.SECONDS)).isTrue();
+					caller.interrupt();
+					assertThat(outcome.get(10, TimeUnit.SECONDS)).isNotNull();
+					assertThat(closedByClient.await(10, TimeUnit.SECONDS)).as("the attempt was cancelled").isTrue();
+					assertThat(context.getBean(LoadBalancer.class).backend("slow").counts().failures()).isZero();
+				});
+		}
+	}
+
+	@Test
 	void closingTheContextLetsAnInFlightCallFinish() throws Exception {
 		CountDownLatch arrived = new CountDownLatch(1);
 		CountDownLatch release = new CountDownLatch(1);
