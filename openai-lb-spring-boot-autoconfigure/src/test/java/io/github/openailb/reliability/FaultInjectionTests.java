@@ -101,8 +101,8 @@ class FaultInjectionTests {
 						WebClientAutoConfiguration.class, OpenAiLbAutoConfiguration.class,
 						OpenAiLbClientsAutoConfiguration.class))
 				.withPropertyValues("openai.lb.response-timeout=" + RESPONSE_TIMEOUT.toMillis() + "ms",
-						"openai.lb.connect-timeout=1s", "openai.lb.default-retry-after=10ms",
-						"openai.lb.max-cool-down=30ms")
+						"openai.lb.connect-timeout=1s", "openai.lb.default-retry-after=2ms",
+						"openai.lb.max-cool-down=5ms")
 				.withPropertyValues(backend(0, "a", a.url()))
 				.withPropertyValues(backend(1, "b", b.url()))
 				.withPropertyValues(backend(2, "c", c.url()))
@@ -138,7 +138,7 @@ class FaultInjectionTests {
 			.slidingWindowSize(20)
 			.minimumNumberOfCalls(10)
 			.failureRateThreshold(50)
-			.waitDurationInOpenState(Duration.ofMillis(20))
+			.waitDurationInOpenState(Duration.ofMillis(5))
 			.permittedNumberOfCallsInHalfOpenState(3)
 			.build();
 		builder.random(new Random(SEED)).circuitBreakers((name) -> CircuitBreaker.of(name, config));
