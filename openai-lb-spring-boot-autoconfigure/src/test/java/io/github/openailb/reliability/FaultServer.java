@@ -73,8 +73,8 @@ final class FaultServer implements AutoCloseable {
 
 	}
 
-	/** One answer given: which backend, what fault. */
-	record Answer(String backend, Fault fault) {
+	/** One answer given: which backend, what fault, when the request arrived ({@link System#nanoTime()}). */
+	record Answer(String backend, Fault fault, long arrived) {
 	}
 
 	private final String name;
@@ -135,7 +135,9 @@ final class FaultServer implements AutoCloseable {
 				return;
 			}
 			Fault fault = Fault.pick(new Random(this.seed * 1_000_003L + id.hashCode() * 31L + this.name.hashCode()));
-			this.log.computeIfAbsent(id, (key) -> new CopyOnWriteArrayList<>()).add(new Answer(this.name, fault));
+			// logged before answering, so the log is complete by the time the client has the answer
+			this.log.computeIfAbsent(id, (key) -> new CopyOnWriteArrayList<>())
+				.add(new Answer(this.name, fault, System.nanoTime()));
 			answer(socket, fault, id);
 		}
 		catch (IOException | InterruptedException ex) {
