@@ -316,6 +316,18 @@ class HostileInputTests {
 		}
 	}
 
+	@Test
+	void noBackendToTryIsAnErrorNamingEachBackendAndItsState() {
+		this.runner.withPropertyValues(backend(0, "east", "http://127.0.0.1:9", 1))
+			.withPropertyValues("openai.lb.backends[0].enabled=false")
+			.run((context) -> assertThatException()
+				.isThrownBy(() -> webClient(context).post().uri(CHAT).bodyValue("{}").retrieve().bodyToMono(String.class)
+					.block(Duration.ofSeconds(10)))
+				.havingRootCause()
+				.isInstanceOf(NoBackendAnsweredException.class)
+				.withMessageContaining("east: DISABLED"));
+	}
+
 	private static ResponseEntity<String> exchange(RestClient client) {
 		return client.post()
 			.uri(CHAT)
