@@ -6,6 +6,7 @@ import java.util.List;
 
 import io.github.openailb.auth.AuthMode;
 import io.github.openailb.core.BalancerConfig;
+import io.github.openailb.core.InvalidConfigurationException;
 import io.github.openailb.core.KeyStyle;
 import io.github.openailb.core.Strategy;
 
@@ -157,6 +158,9 @@ public class OpenAiLbProperties {
 	 * @throws io.github.openailb.core.InvalidConfigurationException naming the property at fault
 	 */
 	public BalancerConfig toBalancerConfig() {
+		// the engine does not see the transport's timeouts, so they are checked here
+		positive(this.connectTimeout, "connect-timeout", "5s");
+		positive(this.responseTimeout, "response-timeout", "120s");
 		BalancerConfig.Builder builder = BalancerConfig.builder()
 			.defaultRetryAfter(this.defaultRetryAfter)
 			.maxCoolDown(this.maxCoolDown)
@@ -175,6 +179,14 @@ public class OpenAiLbProperties {
 				.tpm(backend.getTpm()));
 		}
 		return builder.build();
+	}
+
+	private static void positive(Duration value, String property, String example) {
+		if (value == null || value.isNegative() || value.isZero()) {
+			throw new InvalidConfigurationException("openai.lb." + property,
+					"must be a positive duration but was " + value,
+					"Set openai.lb." + property + " to a positive duration such as " + example + ".");
+		}
 	}
 
 	/**

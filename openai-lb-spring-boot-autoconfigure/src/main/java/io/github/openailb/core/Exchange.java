@@ -174,7 +174,7 @@ public final class Exchange {
 			ending = Step.Ending.FAILED;
 		}
 		String reason = (this.history != null) ? this.history.toString()
-				: (this.attempts == 0) ? "no backend is available" : "no answer";
+				: (this.attempts == 0) ? "no backend is available (" + states() + ")" : "no answer";
 		if (ending == Step.Ending.THROTTLED) {
 			logger.info("openai-lb: no backend can take the request ({}); answering 429, retry after {}s", reason,
 					retryAfter);
@@ -300,6 +300,14 @@ public final class Exchange {
 			attempt.backend().breaker().releasePermission();
 		}
 		end(Step.Ending.CANCELLED);
+	}
+
+	/** Name every backend with its state, so an error without any attempt still says why. */
+	private String states() {
+		return this.balancer.backends()
+			.stream()
+			.map((backend) -> backend.name() + ": " + backend.state())
+			.collect(java.util.stream.Collectors.joining(", "));
 	}
 
 	/**
