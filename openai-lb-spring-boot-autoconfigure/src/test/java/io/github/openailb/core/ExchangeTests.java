@@ -309,7 +309,7 @@ class ExchangeTests {
 		Step.GiveUp giveUp = giveUp(later);
 		assertThat(giveUp.ending()).isEqualTo(Step.Ending.THROTTLED);
 		assertThat(giveUp.retryAfterSeconds()).isEqualTo(7);
-		assertThat(giveUp.reason()).isEqualTo("no backend is available");
+		assertThat(giveUp.reason()).isEqualTo("no backend is available (a: COOLING_DOWN, b: COOLING_DOWN)");
 		assertThat(later.attempts()).isZero();
 	}
 

@@ -80,7 +80,7 @@ class LoadBalancerTests {
 		Exchange exchange = lb.begin();
 		Step.GiveUp giveUp = giveUp(exchange);
 		assertThat(giveUp.ending()).isEqualTo(Step.Ending.FAILED);
-		assertThat(giveUp.reason()).isEqualTo("no backend is available");
+		assertThat(giveUp.reason()).isEqualTo("no backend is available (a: DISABLED, b: DISABLED)");
 		assertThat(exchange.attempts()).isZero();
 	}
 
