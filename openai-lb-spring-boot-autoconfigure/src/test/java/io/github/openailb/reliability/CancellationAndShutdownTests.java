@@ -1,5 +1,6 @@
 package io.github.openailb.reliability;
 
+import io.github.openailb.testsupport.RawBackend;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;

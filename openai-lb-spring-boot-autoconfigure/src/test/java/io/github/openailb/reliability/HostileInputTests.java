@@ -1,5 +1,6 @@
 package io.github.openailb.reliability;
 
+import io.github.openailb.testsupport.RawBackend;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
