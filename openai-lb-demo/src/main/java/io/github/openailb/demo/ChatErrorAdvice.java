@@ -14,6 +14,7 @@ import org.springframework.http.MediaType;
 import org.springframework.http.converter.HttpMessageNotReadableException;
 import org.springframework.web.bind.MissingServletRequestParameterException;
 import org.springframework.web.bind.annotation.ExceptionHandler;
+import org.springframework.web.context.request.async.AsyncRequestNotUsableException;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 
 /**
@@ -50,6 +51,12 @@ class ChatErrorAdvice {
 	void badRequest(Exception ex, HttpServletResponse response) throws IOException {
 		String message = (ex instanceof IllegalArgumentException) ? ex.getMessage() : "Send {\"message\": \"...\"}.";
 		write(response, 400, "bad_request", message, null);
+	}
+
+	/** The caller went away mid-stream: nobody is left to answer, and nothing failed on our side. */
+	@ExceptionHandler
+	void callerLeft(AsyncRequestNotUsableException ex) {
+		logger.debug("Caller left before the reply ended: " + ex.getMessage());
 	}
 
 	@ExceptionHandler
