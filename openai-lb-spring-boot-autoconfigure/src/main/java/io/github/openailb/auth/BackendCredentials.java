@@ -15,7 +15,8 @@ public interface BackendCredentials {
 	 * Return the credential header for one attempt, without blocking.
 	 * @param backend the backend the attempt goes to
 	 * @return the header, empty to keep the caller's, or an error when no credential can be had
-	 * (the request then fails over as after a 401)
+	 * (the request then fails over as after a 401; the message of a
+	 * {@link BackendCredentialException} becomes the backend's misconfiguration reason)
 	 */
 	Mono<AuthHeader> headerFor(BackendConfig backend);
 

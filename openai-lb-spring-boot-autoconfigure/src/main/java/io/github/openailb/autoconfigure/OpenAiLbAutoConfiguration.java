@@ -3,7 +3,6 @@ package io.github.openailb.autoconfigure;
 import java.util.List;
 import java.util.function.Function;
 
-import io.github.openailb.auth.ApiKeyCredentials;
 import io.github.openailb.auth.BackendCredentials;
 import io.github.openailb.core.BalancerConfig;
 import io.github.openailb.core.BalancerListener;
@@ -24,6 +23,7 @@ import org.springframework.boot.context.properties.EnableConfigurationProperties
 import org.springframework.boot.context.properties.bind.Bindable;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Import;
 import org.springframework.core.env.Environment;
 import org.springframework.http.client.reactive.ClientHttpConnector;
 
@@ -36,6 +36,8 @@ import org.springframework.http.client.reactive.ClientHttpConnector;
 @ConditionalOnProperty(prefix = "openai.lb", name = "enabled", havingValue = "true", matchIfMissing = true)
 @ConditionalOnClass({ ClientHttpConnector.class, HttpClient.class })
 @EnableConfigurationProperties(OpenAiLbProperties.class)
+@Import({ BackendCredentialsConfigurations.EntraIdCredentialsConfiguration.class,
+		BackendCredentialsConfigurations.KeyCredentialsConfiguration.class })
 public class OpenAiLbAutoConfiguration {
 
 	@Bean
@@ -75,12 +77,6 @@ public class OpenAiLbAutoConfiguration {
 		return (name) -> registry.find(name)
 			.orElseGet(() -> userDefaults ? registry.circuitBreaker(name)
 					: registry.circuitBreaker(name, LoadBalancer.defaultBreakerConfig(java.time.Clock.systemUTC())));
-	}
-
-	@Bean
-	@ConditionalOnMissingBean
-	BackendCredentials openAiLbCredentials(BalancerConfig config) {
-		return new ApiKeyCredentials(config.backends());
 	}
 
 	/*

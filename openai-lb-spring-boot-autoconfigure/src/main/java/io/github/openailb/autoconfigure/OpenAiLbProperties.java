@@ -4,7 +4,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
+import io.github.openailb.auth.AuthMode;
 import io.github.openailb.core.BalancerConfig;
+import io.github.openailb.core.InvalidConfigurationException;
 import io.github.openailb.core.KeyStyle;
 import io.github.openailb.core.Strategy;
 
@@ -58,6 +60,21 @@ public class OpenAiLbProperties {
 	 * it last reported left (headroom).
 	 */
 	private Strategy strategy = Strategy.HEADROOM;
+
+	/**
+	 * Microsoft Entra ID settings shared by the backends that authenticate with it.
+	 */
+	private final Auth auth = new Auth();
+
+	/**
+	 * Integration with Spring AI's chat models.
+	 */
+	private final SpringAi springAi = new SpringAi();
+
+	/**
+	 * Where backend state (cool-downs, misconfiguration marks) lives.
+	 */
+	private final State state = new State();
 
 	public boolean isEnabled() {
 		return this.enabled;
@@ -123,12 +140,27 @@ public class OpenAiLbProperties {
 		this.strategy = strategy;
 	}
 
+	public Auth getAuth() {
+		return this.auth;
+	}
+
+	public SpringAi getSpringAi() {
+		return this.springAi;
+	}
+
+	public State getState() {
+		return this.state;
+	}
+
 	/**
 	 * Validate and convert to the engine's configuration.
 	 * @return the engine configuration
 	 * @throws io.github.openailb.core.InvalidConfigurationException naming the property at fault
 	 */
 	public BalancerConfig toBalancerConfig() {
+		// the engine does not see the transport's timeouts, so they are checked here
+		positive(this.connectTimeout, "connect-timeout", "5s");
+		positive(this.responseTimeout, "response-timeout", "120s");
 		BalancerConfig.Builder builder = BalancerConfig.builder()
 			.defaultRetryAfter(this.defaultRetryAfter)
 			.maxCoolDown(this.maxCoolDown)
@@ -147,6 +179,14 @@ public class OpenAiLbProperties {
 				.tpm(backend.getTpm()));
 		}
 		return builder.build();
+	}
+
+	private static void positive(Duration value, String property, String example) {
+		if (value == null || value.isNegative() || value.isZero()) {
+			throw new InvalidConfigurationException("openai.lb." + property,
+					"must be a positive duration but was " + value,
+					"Set openai.lb." + property + " to a positive duration such as " + example + ".");
+		}
 	}
 
 	/**
@@ -178,10 +218,22 @@ public class OpenAiLbProperties {
 		private int weight = 1;
 
 		/**
-		 * API key of this instance; it replaces whatever key the caller set. Without one, the
-		 * caller's credential (or Entra ID) is used.
+		 * API key of this instance; it replaces whatever key the caller set.
 		 */
 		private String apiKey;
+
+		/**
+		 * How this backend is authenticated: 'auto' (the api-key if set, else Entra ID for Azure
+		 * hosts, else the caller's credential), 'api-key', 'entra' or 'none' (the caller's
+		 * credential passes through).
+		 */
+		private AuthMode auth = AuthMode.AUTO;
+
+		/**
+		 * Client id of the user-assigned managed identity that gets this backend's Entra ID
+		 * tokens, instead of DefaultAzureCredential.
+		 */
+		private String managedIdentityClientId;
 
 		/**
 		 * How the API key is sent: 'api-key' header (Azure OpenAI) or 'Authorization: Bearer'
@@ -267,6 +319,22 @@ public class OpenAiLbProperties {
 			this.apiKey = apiKey;
 		}
 
+		public AuthMode getAuth() {
+			return this.auth;
+		}
+
+		public void setAuth(AuthMode auth) {
+			this.auth = auth;
+		}
+
+		public String getManagedIdentityClientId() {
+			return this.managedIdentityClientId;
+		}
+
+		public void setManagedIdentityClientId(String managedIdentityClientId) {
+			this.managedIdentityClientId = managedIdentityClientId;
+		}
+
 		public KeyStyle getKeyStyle() {
 			return this.keyStyle;
 		}
@@ -290,6 +358,112 @@ public class OpenAiLbProperties {
 		public void setEnabled(boolean enabled) {
 			this.enabled = enabled;
 		}
+
+	}
+
+	/**
+	 * Microsoft Entra ID settings.
+	 */
+	public static class Auth {
+
+		/**
+		 * Scope of the Entra ID tokens sent to backends.
+		 */
+		private String scope = "https://cognitiveservices.azure.com/.default";
+
+		public String getScope() {
+			return this.scope;
+		}
+
+		public void setScope(String scope) {
+			this.scope = scope;
+		}
+
+	}
+
+	/**
+	 * Where backend state lives: in this instance only, or shared with the application's other
+	 * instances through Redis.
+	 */
+	public static class State {
+
+		/**
+		 * Store of cool-downs and misconfiguration marks: local to this instance, or shared
+		 * through Redis (spring.data.redis.*) with every instance of the same namespace.
+		 */
+		private Store store = Store.LOCAL;
+
+		/**
+		 * Prefix of the Redis keys and channel; instances share state only within one namespace.
+		 */
+		private String namespace = "openai-lb";
+
+		/**
+		 * Longest wait for any Redis command; requests never wait on Redis at all.
+		 */
+		private Duration timeout = Duration.ofMillis(500);
+
+		public Store getStore() {
+			return this.store;
+		}
+
+		public void setStore(Store store) {
+			this.store = store;
+		}
+
+		public String getNamespace() {
+			return this.namespace;
+		}
+
+		public void setNamespace(String namespace) {
+			this.namespace = namespace;
+		}
+
+		public Duration getTimeout() {
+			return this.timeout;
+		}
+
+		public void setTimeout(Duration timeout) {
+			this.timeout = timeout;
+		}
+
+	}
+
+	/**
+	 * Integration with Spring AI's chat models.
+	 */
+	public static class SpringAi {
+
+		/**
+		 * Retries of the Azure SDK client behind AzureOpenAiChatModel; 0 because the balancer
+		 * already fails over, and a retrying SDK would sleep on the balancer's 429.
+		 */
+		private int sdkMaxRetries = 0;
+
+		public int getSdkMaxRetries() {
+			return this.sdkMaxRetries;
+		}
+
+		public void setSdkMaxRetries(int sdkMaxRetries) {
+			this.sdkMaxRetries = sdkMaxRetries;
+		}
+
+	}
+
+	/**
+	 * Stores of backend state.
+	 */
+	public enum Store {
+
+		/**
+		 * Each instance learns on its own.
+		 */
+		LOCAL,
+
+		/**
+		 * Instances sharing a Redis and a namespace learn from each other.
+		 */
+		REDIS
 
 	}
 

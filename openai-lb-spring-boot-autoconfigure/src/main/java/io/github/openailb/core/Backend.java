@@ -231,6 +231,10 @@ public final class Backend {
 		return impaired;
 	}
 
+	long coolDownDeadline() {
+		return this.coolDownUntil;
+	}
+
 	void markMisconfigured(String reason) {
 		this.misconfiguration = reason;
 	}

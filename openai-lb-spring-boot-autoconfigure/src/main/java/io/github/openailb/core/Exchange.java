@@ -44,6 +44,13 @@ public final class Exchange {
 
 	private StringBuilder history;
 
+	/** The backend the last attempt failed on, until the next attempt makes that a failover. */
+	private Backend left;
+
+	private Outcome leftBecause;
+
+	private static final java.util.regex.Pattern QUERY = java.util.regex.Pattern.compile("\\?[^\\s)]*");
+
 	Exchange(LoadBalancer balancer, long estimatedTokens) {
 		this.balancer = balancer;
 		this.estimatedTokens = estimatedTokens;
@@ -67,6 +74,11 @@ public final class Exchange {
 				this.attempts++;
 				if (logger.isDebugEnabled()) {
 					logger.debug("openai-lb: attempt {} goes to backend '{}'", this.attempts, chosen.name());
+				}
+				if (this.left != null) {
+					logger.info("openai-lb: failing over from backend '{}' to '{}'", this.left.name(), chosen.name());
+					this.balancer.listener().failedOver(this.left, this.leftBecause);
+					this.left = null;
 				}
 				this.unreported = new Step.Attempt(chosen, this.attempts, System.nanoTime());
 				return this.unreported;
@@ -153,7 +165,7 @@ public final class Exchange {
 		if (this.lastStatus != 0 && this.lastStatus != 429) {
 			ending = Step.Ending.LAST_ANSWER;
 		}
-		else if (soonest != Long.MAX_VALUE || this.lastStatus == 429) {
+		else if (soonest != Long.MAX_VALUE || this.lastStatus == 429 || anySet(this.refused)) {
 			ending = Step.Ending.THROTTLED;
 			long millis = (soonest != Long.MAX_VALUE) ? soonest - now : 0;
 			retryAfter = Math.max(1, (millis + 999) / 1000);
@@ -162,7 +174,7 @@ public final class Exchange {
 			ending = Step.Ending.FAILED;
 		}
 		String reason = (this.history != null) ? this.history.toString()
-				: (this.attempts == 0) ? "no backend is available" : "no answer";
+				: (this.attempts == 0) ? "no backend is available (" + states() + ")" : "no answer";
 		if (ending == Step.Ending.THROTTLED) {
 			logger.info("openai-lb: no backend can take the request ({}); answering 429, retry after {}s", reason,
 					retryAfter);
@@ -290,6 +302,14 @@ public final class Exchange {
 		end(Step.Ending.CANCELLED);
 	}
 
+	/** Name every backend with its state, so an error without any attempt still says why. */
+	private String states() {
+		return this.balancer.backends()
+			.stream()
+			.map((backend) -> backend.name() + ": " + backend.state())
+			.collect(java.util.stream.Collectors.joining(", "));
+	}
+
 	/**
 	 * Return how many attempts this request made so far.
 	 * @return the attempts
@@ -329,9 +349,9 @@ public final class Exchange {
 			this.history.append(", ");
 		}
 		this.history.append(backend.name()).append(": ").append(what);
-		logger.info("openai-lb: backend '{}' gave {} on attempt {}; failing over", backend.name(), what,
-				this.attempts);
-		this.balancer.listener().failedOver(backend, outcome);
+		this.left = backend;
+		this.leftBecause = outcome;
+		logger.info("openai-lb: backend '{}' gave {} on attempt {}", backend.name(), what, this.attempts);
 	}
 
 	private void end(Step.Ending ending) {
@@ -351,9 +371,17 @@ public final class Exchange {
 		if (message == null || message.isBlank()) {
 			return name;
 		}
-		// exception messages may quote URLs; keep only the part before any query string
-		int query = message.indexOf('?');
-		return name + " (" + ((query >= 0) ? message.substring(0, query) : message) + ")";
+		// exception messages may quote URLs: drop their query strings, where credentials could hide
+		return name + " (" + QUERY.matcher(message).replaceAll("") + ")";
+	}
+
+	private static boolean anySet(long[] bits) {
+		for (long word : bits) {
+			if (word != 0) {
+				return true;
+			}
+		}
+		return false;
 	}
 
 	private static void set(long[] bits, int index) {

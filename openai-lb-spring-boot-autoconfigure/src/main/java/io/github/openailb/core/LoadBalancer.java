@@ -57,7 +57,8 @@ public final class LoadBalancer {
 			@Override
 			public void coolingDown(String name, long until) {
 				Backend backend = backend(name);
-				if (backend != null && until > LoadBalancer.this.clock.millis()) {
+				// news from elsewhere may extend a local cool-down, never shorten it
+				if (backend != null && until > Math.max(LoadBalancer.this.clock.millis(), backend.coolDownDeadline())) {
 					backend.coolDown(until);
 				}
 			}
@@ -161,7 +162,11 @@ public final class LoadBalancer {
 		return false;
 	}
 
-	Clock clock() {
+	/**
+	 * Return the clock cool-downs and quota reports are read against.
+	 * @return the clock
+	 */
+	public Clock clock() {
 		return this.clock;
 	}
 

@@ -30,7 +30,7 @@ public final class RequestTarget {
 		String path = (rawPathAndQuery.isEmpty() || rawPathAndQuery.startsWith("/")) ? rawPathAndQuery
 				: "/" + rawPathAndQuery;
 		if (backend.deployment() != null) {
-			Matcher deployment = DEPLOYMENT.matcher(path);
+			Matcher deployment = inPath(path);
 			if (deployment.find()) {
 				path = path.substring(0, deployment.start(1)) + backend.deployment() + path.substring(deployment.end(1));
 			}
@@ -43,15 +43,21 @@ public final class RequestTarget {
 	 * of a JSON body is replaced when the backend names its deployment and the path does not
 	 * carry it (the {@code /v1} API).
 	 * @param backend the backend
-	 * @param rawPath the caller's path
+	 * @param rawPath the caller's path, optionally with its query
 	 * @param body the caller's body
 	 * @return the bytes to send, the same array when nothing changes
 	 */
 	public static byte[] body(BackendConfig backend, String rawPath, byte[] body) {
-		if (backend.deployment() == null || body.length == 0 || body[0] != '{' || DEPLOYMENT.matcher(rawPath).find()) {
+		if (backend.deployment() == null || body.length == 0 || body[0] != '{' || inPath(rawPath).find()) {
 			return body;
 		}
 		return ModelRewrite.apply(body, backend.deployment());
+	}
+
+	/** Looks for the deployment segment in the path only: the query string is the caller's business. */
+	private static Matcher inPath(String pathAndQuery) {
+		int query = pathAndQuery.indexOf('?');
+		return DEPLOYMENT.matcher(pathAndQuery).region(0, (query >= 0) ? query : pathAndQuery.length());
 	}
 
 	/** Kept apart so Jackson is only needed by users of the v1 deployment rewrite. */

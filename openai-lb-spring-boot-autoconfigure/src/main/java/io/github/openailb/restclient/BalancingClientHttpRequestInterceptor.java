@@ -42,13 +42,15 @@ public final class BalancingClientHttpRequestInterceptor implements ClientHttpRe
 		String path = request.getURI().getRawPath();
 		String query = request.getURI().getRawQuery();
 		org.springframework.http.client.reactive.ClientHttpResponse response;
+		java.util.concurrent.CompletableFuture<org.springframework.http.client.reactive.ClientHttpResponse> answer = this.connector
+			.exchange(request.getMethod(), (query != null) ? path + "?" + query : path, request.getHeaders(), body)
+			.toFuture();
 		try {
-			response = this.connector
-				.exchange(request.getMethod(), (query != null) ? path + "?" + query : path, request.getHeaders(), body)
-				.toFuture()
-				.get();
+			response = answer.get();
 		}
 		catch (InterruptedException ex) {
+			// the caller gave up: cancel the attempt so its connection closes and no backend is blamed
+			answer.cancel(true);
 			Thread.currentThread().interrupt();
 			throw new InterruptedIOException("Interrupted while waiting for a balanced answer");
 		}

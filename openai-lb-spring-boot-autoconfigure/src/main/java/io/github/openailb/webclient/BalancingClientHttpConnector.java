@@ -8,6 +8,7 @@ import java.util.Optional;
 import java.util.Set;
 
 import io.github.openailb.auth.AuthHeader;
+import io.github.openailb.auth.BackendCredentialException;
 import io.github.openailb.auth.BackendCredentials;
 import io.github.openailb.core.BackendConfig;
 import io.github.openailb.core.Exchange;
@@ -168,7 +169,7 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 					"no response within " + this.responseTimeout.toMillis() + " ms")));
 		return answer.onErrorResume((ex) -> {
 			if (ex instanceof CredentialFailure failure) {
-				call.exchange.credentialFailed(attempt, "no credential: " + failure.getCause().getClass().getSimpleName());
+				call.exchange.credentialFailed(attempt, credentialReason(failure.getCause()));
 			}
 			else {
 				call.exchange.failed(attempt, ex);
@@ -178,6 +179,12 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 			call.current = null;
 			return next(call);
 		}));
+	}
+
+	/** Only a {@link BackendCredentialException}'s message is known to be free of secrets. */
+	private static String credentialReason(Throwable cause) {
+		return (cause instanceof BackendCredentialException) ? cause.getMessage()
+				: "no credential: " + cause.getClass().getSimpleName();
 	}
 
 	private static Mono<Void> write(ClientHttpRequest request, Call call, BackendConfig backend,

@@ -70,6 +70,15 @@ class SharedStateTests {
 		assertThat(two.backend("ptu").state()).isEqualTo(BackendState.AVAILABLE);
 	}
 
+	@Test
+	void newsOfAShorterCoolDownDoesNotShortenALongerLocalOne() {
+		LoadBalancer two = instance();
+		Exchange exchange = two.begin();
+		exchange.answered((Step.Attempt) exchange.next(), 429, (name) -> "retry-after".equals(name) ? "60" : null, null);
+		this.subscribers.forEach((subscriber) -> subscriber.coolingDown("ptu", this.clock.millis() + 5_000));
+		assertThat(two.backend("ptu").coolingDownUntil()).isEqualTo(this.clock.instant().plusSeconds(60));
+	}
+
 	private LoadBalancer instance() {
 		BalancerConfig config = BalancerConfig.builder()
 			.backend(new BalancerConfig.BackendBuilder().name("ptu").url("http://ptu"))

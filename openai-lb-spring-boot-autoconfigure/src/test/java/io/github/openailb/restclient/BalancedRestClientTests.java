@@ -284,8 +284,9 @@ class BalancedRestClientTests {
 			finally {
 				pool.shutdownNow();
 			}
-			assertThat(a.getAllServeEvents().size() + b.getAllServeEvents().size()).isEqualTo(200);
-		}, backend(0, "a", a, 1), backend(1, "b", b, 1));
+			// every call reached a backend; a loaded machine may add a failover, never lose a call
+			assertThat(a.getAllServeEvents().size() + b.getAllServeEvents().size()).isGreaterThanOrEqualTo(200);
+		}, backend(0, "a", a, 1), backend(1, "b", b, 1), "openai.lb.response-timeout=10s");
 	}
 
 	@Test

@@ -5,16 +5,18 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A clock that moves only when a test says so, so cool-downs never need sleeping.
+ * A clock that moves only when a test says so, so cool-downs never need sleeping. Safe to read
+ * and advance from several threads.
  */
 public final class MutableClock extends Clock {
 
-	private volatile Instant now;
+	private final AtomicLong millis;
 
 	public MutableClock(Instant start) {
-		this.now = start;
+		this.millis = new AtomicLong(start.toEpochMilli());
 	}
 
 	public MutableClock() {
@@ -22,7 +24,21 @@ public final class MutableClock extends Clock {
 	}
 
 	public void advance(Duration duration) {
-		this.now = this.now.plus(duration);
+		this.millis.addAndGet(duration.toMillis());
+	}
+
+	public void advanceMillis(long millis) {
+		this.millis.addAndGet(millis);
+	}
+
+	@Override
+	public long millis() {
+		return this.millis.get();
+	}
+
+	@Override
+	public Instant instant() {
+		return Instant.ofEpochMilli(this.millis.get());
 	}
 
 	@Override
@@ -33,11 +49,6 @@ public final class MutableClock extends Clock {
 	@Override
 	public Clock withZone(ZoneId zone) {
 		return this;
-	}
-
-	@Override
-	public Instant instant() {
-		return this.now;
 	}
 
 }

@@ -9,7 +9,7 @@ import com.github.tomakehurst.wiremock.WireMockServer;
 import io.github.openailb.autoconfigure.OpenAiLbAutoConfiguration;
 import io.github.openailb.autoconfigure.OpenAiLbClientsAutoConfiguration;
 import io.github.openailb.core.LoadBalancer;
-import io.github.openailb.testsupport.CuttingBackend;
+import io.github.openailb.testsupport.RawBackend;
 import io.github.openailb.testsupport.LoopbackBackends;
 import io.github.openailb.testsupport.ScriptedBackend;
 import org.junit.jupiter.api.Test;
@@ -116,7 +116,7 @@ class BalancedWebClientTests {
 
 	@Test
 	void streamCutAfterItStartedIsAnErrorAndIsNotReplayed() throws Exception {
-		try (CuttingBackend a = new CuttingBackend(); ScriptedBackend b = new ScriptedBackend((exchange, self) -> {
+		try (RawBackend a = new RawBackend(RawBackend::cutAfterOneEvent); ScriptedBackend b = new ScriptedBackend((exchange, self) -> {
 			ScriptedBackend.startEventStream(exchange);
 			ScriptedBackend.event(exchange.getResponseBody(), "never");
 		})) {

@@ -11,11 +11,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Small helpers shared by the engine tests.
  */
-final class Engine {
+final class EngineFixtures {
 
 	static final Function<String, String> NO_HEADERS = (name) -> null;
 
-	private Engine() {
+	private EngineFixtures() {
 	}
 
 	static BalancerConfig.BackendBuilder backend(String name) {

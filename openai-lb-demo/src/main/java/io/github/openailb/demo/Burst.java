@@ -1,0 +1,93 @@
+package io.github.openailb.demo;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import io.github.openailb.core.Backend;
+import io.github.openailb.core.LoadBalancer;
+
+import org.springframework.stereotype.Component;
+
+/**
+ * Fires many chat calls at once and reports where they went and how they ended.
+ */
+@Component
+class Burst {
+
+	private final Chat chat;
+
+	private final LoadBalancer balancer;
+
+	Burst(Chat chat, LoadBalancer balancer) {
+		this.chat = chat;
+		this.balancer = balancer;
+	}
+
+	Report fire(int count, int concurrency) {
+		Map<String, Long> before = successes();
+		AtomicInteger answered = new AtomicInteger();
+		AtomicInteger throttled = new AtomicInteger();
+		AtomicInteger failed = new AtomicInteger();
+		long start = System.nanoTime();
+		ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, concurrency));
+		try {
+			List<Future<?>> calls = new ArrayList<>();
+			for (int i = 0; i < count; i++) {
+				int n = i;
+				calls.add(pool.submit(() -> {
+					try {
+						this.chat.call("Burst call #" + (n + 1));
+						answered.incrementAndGet();
+					}
+					catch (ChatThrottledException ex) {
+						throttled.incrementAndGet();
+					}
+					catch (RuntimeException ex) {
+						failed.incrementAndGet();
+					}
+				}));
+			}
+			for (Future<?> call : calls) {
+				call.get();
+			}
+		}
+		catch (Exception ex) {
+			Thread.currentThread().interrupt();
+		}
+		finally {
+			pool.shutdownNow();
+		}
+		Map<String, Long> servedBy = new LinkedHashMap<>();
+		successes().forEach((name, total) -> servedBy.put(name, total - before.getOrDefault(name, 0L)));
+		return new Report(count, answered.get(), throttled.get(), failed.get(), servedBy,
+				(System.nanoTime() - start) / 1_000_000);
+	}
+
+	private Map<String, Long> successes() {
+		Map<String, Long> successes = new LinkedHashMap<>();
+		for (Backend backend : this.balancer.backends()) {
+			successes.put(backend.name(), backend.counts().successes());
+		}
+		return successes;
+	}
+
+	/**
+	 * What a burst did.
+	 *
+	 * @param calls calls fired
+	 * @param answered calls that got a reply
+	 * @param throttled calls refused with 429 because every backend was throttled
+	 * @param failed calls that failed otherwise
+	 * @param servedBy replies per backend
+	 * @param millis how long the burst took
+	 */
+	record Report(int calls, int answered, int throttled, int failed, Map<String, Long> servedBy, long millis) {
+	}
+
+}

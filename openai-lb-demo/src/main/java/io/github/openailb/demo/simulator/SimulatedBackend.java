@@ -1,0 +1,256 @@
+package io.github.openailb.demo.simulator;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+
+/**
+ * One simulated Azure OpenAI instance on loopback: answers
+ * {@code POST /openai/deployments/{deployment}/chat/completions} in the shape the Azure SDK
+ * parses, as JSON or as a server-sent event stream, within a requests-per-minute budget.
+ */
+final class SimulatedBackend {
+
+	private static final Pattern CHAT_PATH = Pattern.compile("/openai/deployments/([^/]+)/chat/completions");
+
+	private static final long MINUTE = 60_000;
+
+	private final String name;
+
+	private final SimulatorProperties.Instance settings;
+
+	private final String apiKey;
+
+	private final ObjectMapper json = new ObjectMapper();
+
+	/** Acceptance times within the last minute, oldest first: the sliding rate-limit window. */
+	private final Deque<Long> window = new ArrayDeque<>();
+
+	private HttpServer server;
+
+	private ExecutorService executor;
+
+	SimulatedBackend(String name, SimulatorProperties.Instance settings, String apiKey) {
+		this.name = name;
+		this.settings = settings;
+		this.apiKey = apiKey;
+	}
+
+	String name() {
+		return this.name;
+	}
+
+	void start() throws IOException {
+		this.server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), this.settings.getPort()),
+				100);
+		this.executor = Executors.newCachedThreadPool((task) -> {
+			Thread thread = new Thread(task, "simulator-" + this.name);
+			thread.setDaemon(true);
+			return thread;
+		});
+		this.server.setExecutor(this.executor);
+		this.server.createContext("/", this::handle);
+		this.server.start();
+	}
+
+	void stop() {
+		if (this.server != null) {
+			this.server.stop(0);
+			this.executor.shutdownNow();
+		}
+	}
+
+	private void handle(HttpExchange exchange) throws IOException {
+		try (exchange) {
+			Matcher path = CHAT_PATH.matcher(exchange.getRequestURI().getPath());
+			if (!"POST".equals(exchange.getRequestMethod()) || !path.matches()) {
+				sendError(exchange, 404, "404", "Resource not found", Map.of());
+				return;
+			}
+			if (!this.apiKey.equals(exchange.getRequestHeaders().getFirst("api-key"))) {
+				sendError(exchange, 401, "401", "Access denied due to invalid subscription key or wrong API endpoint.",
+						Map.of());
+				return;
+			}
+			JsonNode request = this.json.readTree(readBody(exchange.getRequestBody()));
+			long retryAfterMillis = admit();
+			if (retryAfterMillis > 0) {
+				long seconds = Math.max(1, (retryAfterMillis + 999) / 1000);
+				sendError(exchange, 429, "429", "Requests to the ChatCompletions_Create Operation under Azure OpenAI API"
+						+ " have exceeded call rate limit of your current pricing tier. Please retry after " + seconds
+						+ " seconds.", Map.of("Retry-After", String.valueOf(seconds), "retry-after-ms",
+								String.valueOf(retryAfterMillis), "x-ratelimit-remaining-requests", "0"));
+				return;
+			}
+			ThreadLocalRandom random = ThreadLocalRandom.current();
+			if (random.nextDouble() < this.settings.getTimeoutRate()) {
+				// never answer: the balancer's response timeout fires first
+				pause(this.settings.getHang().toMillis());
+				return;
+			}
+			pause(this.settings.getLatency().toMillis());
+			if (random.nextDouble() < this.settings.getErrorRate()) {
+				sendError(exchange, 500, "InternalServerError", "The server had an error while processing your request.",
+						Map.of());
+				return;
+			}
+			String reply = reply(request);
+			if (request.path("stream").asBoolean(false)) {
+				stream(exchange, path.group(1), reply);
+			}
+			else {
+				answer(exchange, path.group(1), request, reply);
+			}
+		}
+	}
+
+	/** Returns 0 when the request fits the budget, otherwise how long until a slot frees up. */
+	private synchronized long admit() {
+		long now = System.currentTimeMillis();
+		while (!this.window.isEmpty() && this.window.peekFirst() <= now - MINUTE) {
+			this.window.removeFirst();
+		}
+		if (this.window.size() >= this.settings.getRequestsPerMinute()) {
+			return Math.max(1, this.window.peekFirst() + MINUTE - now);
+		}
+		this.window.addLast(now);
+		return 0;
+	}
+
+	private synchronized int remaining() {
+		return Math.max(0, this.settings.getRequestsPerMinute() - this.window.size());
+	}
+
+	private String reply(JsonNode request) {
+		String question = "";
+		for (JsonNode message : request.path("messages")) {
+			if ("user".equals(message.path("role").asText())) {
+				JsonNode content = message.path("content");
+				question = content.isTextual() ? content.asText() : content.path(0).path("text").asText("");
+			}
+		}
+		String shortened = (question.length() > 60) ? question.substring(0, 60) + "…" : question;
+		return "Hello from " + this.name + "! You asked: \"" + shortened + "\". This answer was served by the "
+				+ this.name + " instance of the simulator.";
+	}
+
+	private void answer(HttpExchange exchange, String deployment, JsonNode request, String reply) throws IOException {
+		Map<String, Object> body = envelope("chat.completion", deployment);
+		Map<String, Object> choice = new LinkedHashMap<>();
+		choice.put("index", 0);
+		choice.put("message", Map.of("role", "assistant", "content", reply));
+		choice.put("finish_reason", "stop");
+		choice.put("logprobs", null);
+		body.put("choices", List.of(choice));
+		int prompt = request.path("messages").toString().length() / 4;
+		int completion = reply.length() / 4;
+		body.put("usage", Map.of("prompt_tokens", prompt, "completion_tokens", completion, "total_tokens",
+				prompt + completion));
+		byte[] bytes = this.json.writeValueAsBytes(body);
+		exchange.getResponseHeaders().set("Content-Type", "application/json");
+		rateLimitHeaders(exchange);
+		exchange.sendResponseHeaders(200, bytes.length);
+		exchange.getResponseBody().write(bytes);
+	}
+
+	private void stream(HttpExchange exchange, String deployment, String reply) throws IOException {
+		exchange.getResponseHeaders().set("Content-Type", "text/event-stream");
+		exchange.getResponseHeaders().set("Cache-Control", "no-cache");
+		rateLimitHeaders(exchange);
+		exchange.sendResponseHeaders(200, 0);
+		OutputStream out = exchange.getResponseBody();
+		String id = "chatcmpl-" + UUID.randomUUID();
+		List<String> pieces = new ArrayList<>();
+		for (String word : reply.split(" ")) {
+			pieces.add(pieces.isEmpty() ? word : " " + word);
+		}
+		long gap = Math.max(1, this.settings.getLatency().toMillis() / 8);
+		for (int i = 0; i < pieces.size(); i++) {
+			Map<String, Object> delta = new LinkedHashMap<>();
+			if (i == 0) {
+				delta.put("role", "assistant");
+			}
+			delta.put("content", pieces.get(i));
+			writeChunk(out, id, deployment, delta, null);
+			pause(gap);
+		}
+		writeChunk(out, id, deployment, Map.of(), "stop");
+		out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
+		out.flush();
+	}
+
+	private void writeChunk(OutputStream out, String id, String deployment, Map<String, Object> delta,
+			String finishReason) throws IOException {
+		Map<String, Object> chunk = envelope("chat.completion.chunk", deployment);
+		chunk.put("id", id);
+		Map<String, Object> choice = new LinkedHashMap<>();
+		choice.put("index", 0);
+		choice.put("delta", delta);
+		choice.put("finish_reason", finishReason);
+		choice.put("logprobs", null);
+		chunk.put("choices", List.of(choice));
+		out.write(("data: " + this.json.writeValueAsString(chunk) + "\n\n").getBytes(StandardCharsets.UTF_8));
+		out.flush();
+	}
+
+	private Map<String, Object> envelope(String object, String deployment) {
+		Map<String, Object> body = new LinkedHashMap<>();
+		body.put("id", "chatcmpl-" + UUID.randomUUID());
+		body.put("object", object);
+		body.put("created", System.currentTimeMillis() / 1000);
+		body.put("model", deployment);
+		body.put("system_fingerprint", "fp_simulator");
+		return body;
+	}
+
+	private void rateLimitHeaders(HttpExchange exchange) {
+		exchange.getResponseHeaders().set("x-ratelimit-limit-requests",
+				String.valueOf(this.settings.getRequestsPerMinute()));
+		exchange.getResponseHeaders().set("x-ratelimit-remaining-requests", String.valueOf(remaining()));
+		exchange.getResponseHeaders().set("x-simulator-instance", this.name);
+	}
+
+	private void sendError(HttpExchange exchange, int status, String code, String message, Map<String, String> headers)
+			throws IOException {
+		byte[] bytes = this.json.writeValueAsBytes(Map.of("error", Map.of("code", code, "message", message)));
+		exchange.getResponseHeaders().set("Content-Type", "application/json");
+		headers.forEach(exchange.getResponseHeaders()::set);
+		exchange.sendResponseHeaders(status, bytes.length);
+		exchange.getResponseBody().write(bytes);
+	}
+
+	private static byte[] readBody(InputStream in) throws IOException {
+		return in.readAllBytes();
+	}
+
+	/** The simulated backend's own thinking time; this is the simulation, not synchronisation. */
+	private static void pause(long millis) {
+		try {
+			Thread.sleep(millis);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
+	}
+
+}

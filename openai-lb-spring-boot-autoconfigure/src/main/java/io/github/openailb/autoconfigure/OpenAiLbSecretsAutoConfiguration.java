@@ -1,0 +1,26 @@
+package io.github.openailb.autoconfigure;
+
+import io.github.openailb.actuate.SecretPropertiesSanitizingFunction;
+
+import org.springframework.boot.actuate.endpoint.SanitizingFunction;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.context.annotation.Bean;
+
+/**
+ * Keeps openai-lb's keys out of the actuator's {@code configprops} and {@code env} endpoints,
+ * whatever their {@code show-values} setting; active even when the balancer is disabled, since
+ * the keys are still in the environment.
+ */
+@AutoConfiguration
+@ConditionalOnClass(SanitizingFunction.class)
+public class OpenAiLbSecretsAutoConfiguration {
+
+	@Bean
+	@ConditionalOnMissingBean(SecretPropertiesSanitizingFunction.class)
+	SecretPropertiesSanitizingFunction openAiLbSanitizingFunction() {
+		return new SecretPropertiesSanitizingFunction();
+	}
+
+}

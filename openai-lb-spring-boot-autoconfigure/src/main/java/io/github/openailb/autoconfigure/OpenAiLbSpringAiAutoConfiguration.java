@@ -1,0 +1,128 @@
+package io.github.openailb.autoconfigure;
+
+import java.io.IOException;
+
+import com.azure.ai.openai.OpenAIClientBuilder;
+import com.azure.core.credential.KeyCredential;
+import com.azure.core.credential.TokenCredential;
+import com.azure.core.http.policy.ExponentialBackoffOptions;
+import com.azure.core.http.policy.RetryOptions;
+import io.github.openailb.azure.BalancingAzureHttpClient;
+import io.github.openailb.restclient.BalancingClientHttpRequestInterceptor;
+import io.github.openailb.core.LoadBalancer;
+import io.github.openailb.webclient.BalancingClientHttpConnector;
+
+import org.springframework.ai.model.azure.openai.autoconfigure.AzureOpenAIClientBuilderCustomizer;
+import org.springframework.ai.openai.api.OpenAiApi;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
+import org.springframework.boot.web.client.RestClientCustomizer;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Scope;
+import org.springframework.core.Ordered;
+import org.springframework.core.annotation.Order;
+import org.springframework.http.client.ClientHttpResponse;
+import org.springframework.web.client.HttpClientErrorException;
+import org.springframework.web.client.ResponseErrorHandler;
+import org.springframework.web.client.RestClient;
+
+/**
+ * Balances Spring AI's chat models: the Azure SDK client behind {@code AzureOpenAiChatModel} sends
+ * through a {@link BalancingAzureHttpClient}, and {@code OpenAiChatModel} reaches
+ * {@value BalancingClientHttpConnector#BASE_URL} through the application's balanced
+ * {@code RestClient}/{@code WebClient} builders. Both share the one engine.
+ */
+@AutoConfiguration(after = { OpenAiLbAutoConfiguration.class, OpenAiLbClientsAutoConfiguration.class },
+		beforeName = { "org.springframework.ai.model.azure.openai.autoconfigure.AzureOpenAiChatAutoConfiguration",
+				"org.springframework.ai.model.openai.autoconfigure.OpenAiChatAutoConfiguration" })
+@ConditionalOnBean(LoadBalancer.class)
+public class OpenAiLbSpringAiAutoConfiguration {
+
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnClass({ OpenAIClientBuilder.class, AzureOpenAIClientBuilderCustomizer.class })
+	static class AzureOpenAiConfiguration {
+
+		@Bean
+		@ConditionalOnMissingBean
+		BalancingAzureHttpClient openAiLbAzureHttpClient(@OpenAiLoadBalanced BalancingClientHttpConnector connector) {
+			return new BalancingAzureHttpClient(connector);
+		}
+
+		/**
+		 * First, so user customizers can still adjust the builder. The SDK's credentials are
+		 * removed: each backend's key (SPEC §6) is set by the balancer, and the SDK's key and
+		 * token policies would otherwise refuse a non-https endpoint or call Entra ID.
+		 */
+		@Bean
+		@Order(Ordered.HIGHEST_PRECEDENCE)
+		AzureOpenAIClientBuilderCustomizer openAiLbAzureClientBuilderCustomizer(BalancingAzureHttpClient httpClient,
+				OpenAiLbProperties properties) {
+			int maxRetries = properties.getSpringAi().getSdkMaxRetries();
+			return (builder) -> builder.httpClient(httpClient)
+				.retryOptions(new RetryOptions(new ExponentialBackoffOptions().setMaxRetries(maxRetries)))
+				.credential((TokenCredential) null)
+				.credential((KeyCredential) null);
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnClass({ OpenAiApi.class, RestClient.class })
+	static class OpenAiConfiguration {
+
+		/**
+		 * Spring AI's own error handler turns every 4xx into an exception without the response
+		 * headers; the balancer's 429 instead surfaces as
+		 * {@link HttpClientErrorException.TooManyRequests}, with its {@code Retry-After}.
+		 */
+		@Bean
+		@Order(Ordered.HIGHEST_PRECEDENCE)
+		RestClientCustomizer openAiLbThrottledStatusHandler() {
+			return (builder) -> builder.defaultStatusHandler(new ThrottledErrorHandler());
+		}
+
+		/**
+		 * Boot defines no {@code RestClient.Builder} in a reactive application, and Spring AI
+		 * would then build an unbalanced one for {@code OpenAiChatModel.call()}.
+		 */
+		@Bean
+		@Scope("prototype")
+		@ConditionalOnMissingBean
+		@ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.REACTIVE)
+		RestClient.Builder openAiLbRestClientBuilder(ObjectProvider<RestClientCustomizer> customizers,
+				BalancingClientHttpRequestInterceptor interceptor) {
+			RestClient.Builder builder = RestClient.builder();
+			customizers.orderedStream().forEach((customizer) -> customizer.customize(builder));
+			return builder.requestInterceptors((interceptors) -> {
+				if (!interceptors.contains(interceptor)) {
+					interceptors.add(interceptor);
+				}
+			});
+		}
+
+	}
+
+	/** Matches only the balancer's own 429, never a backend's answer or unrelated traffic. */
+	static final class ThrottledErrorHandler implements ResponseErrorHandler {
+
+		@Override
+		public boolean hasError(ClientHttpResponse response) throws IOException {
+			return response.getStatusCode().value() == 429
+					&& "throttled".equals(response.getHeaders().getFirst("x-openai-lb"));
+		}
+
+		@Override
+		public void handleError(java.net.URI url, org.springframework.http.HttpMethod method,
+				ClientHttpResponse response) throws IOException {
+			throw HttpClientErrorException.create(response.getStatusCode(), "Too Many Requests", response.getHeaders(),
+					response.getBody().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+		}
+
+	}
+
+}

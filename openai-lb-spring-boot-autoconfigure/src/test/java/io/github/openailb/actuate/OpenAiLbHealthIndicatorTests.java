@@ -1,0 +1,145 @@
+package io.github.openailb.actuate;
+
+import io.github.openailb.testsupport.MutableClock;
+import java.time.Duration;
+import java.util.Map;
+
+import com.github.tomakehurst.wiremock.WireMockServer;
+import io.github.openailb.autoconfigure.LoadBalancerCustomizer;
+import io.github.openailb.core.LoadBalancer;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.boot.actuate.health.Health;
+import org.springframework.boot.actuate.health.HealthEndpoint;
+import org.springframework.boot.actuate.health.Status;
+import org.springframework.context.ApplicationContext;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
+import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
+import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static org.assertj.core.api.Assertions.assertThat;
+
+class OpenAiLbHealthIndicatorTests {
+
+	@Test
+	void upWhileAnyBackendCanTakeTrafficDownWhileEveryOneCoolsDownUpAgainWhenOneRecovers() {
+		MutableClock clock = new MutableClock();
+		try (LoopbackBackends backends = new LoopbackBackends()) {
+			WireMockServer a = backends.start();
+			WireMockServer b = backends.start();
+			a.stubFor(post(anyUrl()).willReturn(aResponse().withStatus(429).withHeader("Retry-After", "30")));
+			b.stubFor(post(anyUrl()).willReturn(aResponse().withStatus(429).withHeader("Retry-After", "60")));
+			LoopbackBackends.contextRunner()
+				.withPropertyValues(LoopbackBackends.backend(0, "a", a, 1))
+				.withPropertyValues(LoopbackBackends.backend(1, "b", b, 2))
+				.withBean(LoadBalancerCustomizer.class, () -> clockedBreakers(clock))
+				.run((context) -> {
+					assertThat(health(context).getStatus()).isEqualTo(Status.UP);
+					assertThat(backend(context, "a")).containsEntry("state", "AVAILABLE")
+						.containsEntry("circuitBreaker", "CLOSED")
+						.doesNotContainKey("coolingDownUntil");
+
+					assertThat(LoopbackBackends.call(context)).isEqualTo(429);
+					Health down = health(context);
+					assertThat(down.getStatus()).isEqualTo(Status.DOWN);
+					assertThat(backend(context, "a")).containsEntry("state", "COOLING_DOWN")
+						.containsEntry("coolingDownUntil", clock.instant().plusSeconds(30).toString())
+						.containsEntry("circuitBreaker", "OPEN");
+					assertThat(backend(context, "b")).containsEntry("state", "COOLING_DOWN")
+						.containsEntry("coolingDownUntil", clock.instant().plusSeconds(60).toString());
+
+					clock.advance(Duration.ofSeconds(30).plusMillis(1));
+					assertThat(health(context).getStatus()).isEqualTo(Status.UP);
+					a.stubFor(post(anyUrl()).willReturn(okJson("{}")));
+					assertThat(LoopbackBackends.call(context)).isEqualTo(200);
+					assertThat(backend(context, "a")).containsEntry("state", "HALF_OPEN");
+					assertThat(LoopbackBackends.call(context)).isEqualTo(200);
+					assertThat(LoopbackBackends.call(context)).isEqualTo(200);
+					assertThat(backend(context, "a")).containsEntry("state", "AVAILABLE")
+						.containsEntry("circuitBreaker", "CLOSED")
+						.containsEntry("attempts", Map.of("total", 4, "success", 3, "throttled", 1, "failure", 0,
+								"misconfigured", 0, "clientError", 0));
+				});
+		}
+	}
+
+	@Test
+	void showsHostPriorityWeightAndMisconfigurationButNoPathQueryOrKey() {
+		try (LoopbackBackends backends = new LoopbackBackends()) {
+			WireMockServer a = backends.start();
+			WireMockServer b = backends.start();
+			a.stubFor(post(anyUrl()).willReturn(aResponse().withStatus(401)));
+			b.stubFor(post(anyUrl()).willReturn(okJson("{}")));
+			LoopbackBackends.contextRunner()
+				.withPropertyValues(LoopbackBackends.backend(0, "a", a, 1))
+				.withPropertyValues(LoopbackBackends.backend(1, "b", b, 2))
+				.withPropertyValues("openai.lb.backends[1].weight=3")
+				.run((context) -> {
+					assertThat(LoopbackBackends.call(context)).isEqualTo(200);
+					assertThat(health(context).getStatus()).isEqualTo(Status.UP);
+					assertThat(backend(context, "a")).containsEntry("host", "localhost:" + a.port())
+						.containsEntry("priority", 1)
+						.containsEntry("state", "MISCONFIGURED")
+						.containsEntry("misconfiguration", "answered 401");
+					assertThat(backend(context, "b")).containsEntry("host", "localhost:" + b.port())
+						.containsEntry("priority", 2)
+						.containsEntry("weight", 3)
+						.containsEntry("state", "AVAILABLE")
+						.doesNotContainKey("misconfiguration");
+				});
+		}
+	}
+
+	@Test
+	@SuppressWarnings("unchecked")
+	void showsTheLastQuotaReportAndItsGauge() {
+		MutableClock clock = new MutableClock();
+		try (LoopbackBackends backends = new LoopbackBackends()) {
+			WireMockServer a = backends.start();
+			a.stubFor(post(anyUrl()).willReturn(okJson("{}").withHeader("x-ratelimit-remaining-requests", "30")
+				.withHeader("x-ratelimit-limit-requests", "120")
+				.withHeader("x-ratelimit-remaining-tokens", "garbage")
+				.withHeader("x-ratelimit-reset-requests", "10s")));
+			LoopbackBackends.contextRunner()
+				.withPropertyValues(LoopbackBackends.backend(0, "a", a, 1))
+				.withBean(LoadBalancerCustomizer.class, () -> clockedBreakers(clock))
+				.run((context) -> {
+					assertThat(backend(context, "a")).doesNotContainKey("headroom");
+					assertThat(LoopbackBackends.call(context)).isEqualTo(200);
+					assertThat(backend(context, "a")).containsEntry("headroom",
+							Map.of("remainingRequests", 30, "limitRequests", 120, "seenAt", clock.instant().toString(),
+									"fresh", true));
+					io.micrometer.core.instrument.MeterRegistry meters = context
+						.getBean(io.micrometer.core.instrument.MeterRegistry.class);
+					assertThat(meters.get(OpenAiLbBackendStateMetrics.HEADROOM).tag("backend", "a").gauge().value())
+						.isEqualTo(0.25);
+					clock.advance(Duration.ofSeconds(10));
+					assertThat(meters.get(OpenAiLbBackendStateMetrics.HEADROOM).tag("backend", "a").gauge().value())
+						.isNaN();
+					assertThat((Map<String, Object>) backend(context, "a").get("headroom")).containsEntry("fresh", false);
+				});
+		}
+	}
+
+	/** Balancer and breakers read the test's clock. */
+	static LoadBalancerCustomizer clockedBreakers(MutableClock clock) {
+		CircuitBreakerRegistry registry = CircuitBreakerRegistry.of(LoadBalancer.defaultBreakerConfig(clock));
+		return (builder) -> builder.clock(clock).circuitBreakers(registry::circuitBreaker);
+	}
+
+	static Health health(ApplicationContext context) {
+		return (Health) context.getBean(HealthEndpoint.class).healthForPath("openAiLb");
+	}
+
+	/** One backend's details as the JSON a client of {@code /actuator/health} reads. */
+	@SuppressWarnings("unchecked")
+	static Map<String, Object> backend(ApplicationContext context, String name) throws Exception {
+		com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+		Map<String, Object> health = json.readValue(json.writeValueAsString(health(context)), Map.class);
+		Map<String, Object> details = (Map<String, Object>) health.get("details");
+		return ((Map<String, Map<String, Object>>) details.get("backends")).get(name);
+	}
+
+}

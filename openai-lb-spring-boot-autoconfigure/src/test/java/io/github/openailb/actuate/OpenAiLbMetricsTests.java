@@ -1,0 +1,110 @@
+package io.github.openailb.actuate;
+
+import com.github.tomakehurst.wiremock.WireMockServer;
+import io.github.openailb.core.BalancerListener;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.search.RequiredSearch;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.context.ApplicationContext;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
+import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
+import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static org.assertj.core.api.Assertions.assertThat;
+
+class OpenAiLbMetricsTests {
+
+	@Test
+	void countsAScriptedSequence() {
+		try (LoopbackBackends backends = new LoopbackBackends()) {
+			WireMockServer a = backends.start();
+			WireMockServer b = backends.start();
+			a.stubFor(post(anyUrl()).willReturn(aResponse().withStatus(429).withHeader("Retry-After", "30")));
+			b.stubFor(post(anyUrl()).willReturn(okJson("{}")));
+			LoopbackBackends.contextRunner()
+				.withPropertyValues(LoopbackBackends.backend(0, "a", a, 1))
+				.withPropertyValues(LoopbackBackends.backend(1, "b", b, 2))
+				.run((context) -> {
+					assertThat(context).hasSingleBean(OpenAiLbMetrics.class);
+					// a 429 then a 200: one failover, one cool-down, one answered request of two attempts
+					assertThat(LoopbackBackends.call(context)).isEqualTo(200);
+					assertThat(count(context, "openai.lb.attempts", "backend", "a", "outcome", "THROTTLED")).isOne();
+					assertThat(count(context, "openai.lb.attempts", "backend", "b", "outcome", "SUCCESS")).isOne();
+					assertThat(count(context, "openai.lb.failovers", "backend", "a", "outcome", "THROTTLED")).isOne();
+					assertThat(count(context, "openai.lb.failovers", "backend", "b", "outcome", "THROTTLED")).isZero();
+					assertThat(count(context, "openai.lb.cooldowns", "backend", "a")).isOne();
+					assertThat(count(context, "openai.lb.cooldowns", "backend", "b")).isZero();
+					assertThat(count(context, "openai.lb.requests", "ending", "ANSWERED")).isOne();
+					assertThat(meters(context).name("openai.lb.attempt.latency").tag("backend", "a").timer().count())
+						.isOne();
+					assertThat(meters(context).name("openai.lb.request.attempts").summary().totalAmount())
+						.isEqualTo(2);
+					assertThat(gauge(context, "a", "COOLING_DOWN")).isOne();
+					assertThat(gauge(context, "a", "AVAILABLE")).isZero();
+					assertThat(gauge(context, "b", "AVAILABLE")).isOne();
+
+					// a is cooling down: the next request goes straight to b
+					assertThat(LoopbackBackends.call(context)).isEqualTo(200);
+					assertThat(count(context, "openai.lb.attempts", "backend", "a", "outcome", "THROTTLED")).isOne();
+					assertThat(count(context, "openai.lb.attempts", "backend", "b", "outcome", "SUCCESS")).isEqualTo(2);
+					assertThat(count(context, "openai.lb.requests", "ending", "ANSWERED")).isEqualTo(2);
+					assertThat(meters(context).name("openai.lb.request.attempts").summary().totalAmount())
+						.isEqualTo(3);
+
+					// b throttles too: the caller gets the synthetic 429
+					b.stubFor(post(anyUrl()).willReturn(aResponse().withStatus(429).withHeader("Retry-After", "5")));
+					assertThat(LoopbackBackends.call(context)).isEqualTo(429);
+					assertThat(count(context, "openai.lb.cooldowns", "backend", "b")).isOne();
+					assertThat(count(context, "openai.lb.requests", "ending", "THROTTLED")).isOne();
+					assertThat(count(context, "openai.lb.requests", "ending", "ANSWERED")).isEqualTo(2);
+				});
+		}
+	}
+
+	@Test
+	void registersEveryMeterOfAKnownBackendUpFront() {
+		try (LoopbackBackends backends = new LoopbackBackends()) {
+			WireMockServer a = backends.start();
+			LoopbackBackends.contextRunner()
+				.withPropertyValues(LoopbackBackends.backend(0, "a", a, 1))
+				.run((context) -> {
+					assertThat(count(context, "openai.lb.attempts", "backend", "a", "outcome", "CLIENT_ERROR")).isZero();
+					assertThat(count(context, "openai.lb.failovers", "backend", "a", "outcome", "FAILURE")).isZero();
+					assertThat(count(context, "openai.lb.requests", "ending", "CANCELLED")).isZero();
+					assertThat(meters(context).name("openai.lb.attempt.latency").tag("backend", "a").timer().count())
+						.isZero();
+				});
+		}
+	}
+
+	@Test
+	void isTheEnginesListener() {
+		try (LoopbackBackends backends = new LoopbackBackends()) {
+			WireMockServer a = backends.start();
+			LoopbackBackends.contextRunner()
+				.withPropertyValues(LoopbackBackends.backend(0, "a", a, 1))
+				.withBean("otherListener", BalancerListener.class, () -> new BalancerListener() {
+				})
+				.run((context) -> {
+					a.stubFor(post(anyUrl()).willReturn(okJson("{}")));
+					assertThat(LoopbackBackends.call(context)).isEqualTo(200);
+					assertThat(count(context, "openai.lb.requests", "ending", "ANSWERED")).isOne();
+				});
+		}
+	}
+
+	private static RequiredSearch meters(ApplicationContext context) {
+		return RequiredSearch.in(context.getBean(MeterRegistry.class));
+	}
+
+	private static double count(ApplicationContext context, String name, String... tags) {
+		return meters(context).name(name).tags(tags).counter().count();
+	}
+
+	private static double gauge(ApplicationContext context, String backend, String state) {
+		return meters(context).name("openai.lb.backend.state").tags("backend", backend, "state", state).gauge().value();
+	}
+
+}

@@ -1,0 +1,231 @@
+package io.github.openailb.redis;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Objects;
+
+import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.stubbing.Scenario;
+import io.github.openailb.autoconfigure.OpenAiLbAutoConfiguration;
+import io.github.openailb.autoconfigure.OpenAiLbRedisStateAutoConfiguration;
+import io.github.openailb.core.BackendState;
+import io.github.openailb.core.LoadBalancer;
+import io.github.openailb.testsupport.Awaits;
+import io.github.openailb.testsupport.LoopbackBackends;
+import io.github.openailb.testsupport.RedisServerProcess;
+import io.github.openailb.webclient.BalancingClientHttpConnector;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import org.springframework.boot.actuate.health.Health;
+import org.springframework.boot.actuate.health.HealthIndicator;
+import org.springframework.boot.actuate.health.Status;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.autoconfigure.data.redis.RedisAutoConfiguration;
+import org.springframework.boot.test.context.assertj.AssertableApplicationContext;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.web.reactive.function.client.WebClient;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
+import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
+import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Application instances sharing cool-downs through a real {@code redis-server}, each with its
+ * own context, all calling the same loopback backends.
+ */
+@ExtendWith(OutputCaptureExtension.class)
+class RedisSharedStateTests {
+
+	private static final Duration BOUND = Duration.ofSeconds(30);
+
+	@RegisterExtension
+	final LoopbackBackends backends = new LoopbackBackends();
+
+	private RedisServerProcess redis;
+
+	private WireMockServer ptu;
+
+	private WireMockServer paygo;
+
+	private WireMockServer last;
+
+	@BeforeEach
+	void start() {
+		this.redis = RedisServerProcess.start();
+		this.ptu = this.backends.start();
+		this.paygo = this.backends.start();
+		this.last = this.backends.start();
+		this.ptu.stubFor(post(anyUrl()).willReturn(okJson("\"ptu\"")));
+		this.paygo.stubFor(post(anyUrl()).willReturn(okJson("\"paygo\"")));
+		this.last.stubFor(post(anyUrl()).willReturn(okJson("\"last\"")));
+	}
+
+	@AfterEach
+	void stop() {
+		if (this.redis != null) {
+			this.redis.stop();
+		}
+	}
+
+	@Test
+	void a429SeenByOneInstanceKeepsTheOthersOffThatBackendForTheHintedTime() {
+		throttleOnce(this.ptu, "Retry-After", "60");
+		instance("shared").run((one) -> instance("shared").run((two) -> instance("other").run((other) -> {
+			awaitSubscribers("shared", 2);
+			awaitSubscribers("other", 1);
+			assertThat(call(one)).isEqualTo("paygo");
+			Instant until = balancer(one).backend("ptu").coolingDownUntil();
+			assertThat(until).isNotNull();
+			Awaits.until(BOUND, () -> until.equals(balancer(two).backend("ptu").coolingDownUntil()),
+					"the other instance learns the cool-down");
+			for (int i = 0; i < 5; i++) {
+				assertThat(call(two)).isEqualTo("paygo");
+			}
+			assertThat(this.ptu.getAllServeEvents()).hasSize(1);
+			assertThat(this.redis.command("PTTL shared:cooldown:ptu")).matches(":\\d+\\n(?s).*");
+			// a late joiner reads the running cool-down through
+			instance("shared").run((late) -> Awaits.until(BOUND,
+					() -> until.equals(balancer(late).backend("ptu").coolingDownUntil()),
+					"a late instance reads the cool-down from Redis"));
+			// another namespace shares nothing, neither by message nor by read-through
+			assertThat(balancer(other).backend("ptu").state()).isEqualTo(BackendState.AVAILABLE);
+			instance("other").run((lateOther) -> {
+				assertThat(call(lateOther)).isEqualTo("ptu");
+				assertThat(balancer(lateOther).backend("ptu").state()).isEqualTo(BackendState.AVAILABLE);
+			});
+		})));
+	}
+
+	@Test
+	void expiryFreesTheBackendForEveryInstance() {
+		throttleOnce(this.ptu, "retry-after-ms", "1000");
+		instance("shared").run((one) -> instance("shared").run((two) -> {
+			awaitSubscribers("shared", 2);
+			assertThat(call(one)).isEqualTo("paygo");
+			Instant until = balancer(one).backend("ptu").coolingDownUntil();
+			assertThat(until).isNotNull();
+			Awaits.until(BOUND, () -> until.equals(balancer(two).backend("ptu").coolingDownUntil()),
+					"the other instance learns the cool-down");
+			Awaits.until(BOUND, () -> "ptu".equals(call(two)), "the backend is free again for the other instance");
+			Awaits.until(BOUND, () -> "ptu".equals(call(one)), "the backend is free again for the first instance");
+			Awaits.until(BOUND, () -> this.redis.command("EXISTS shared:cooldown:ptu").startsWith(":0"),
+					"the key expires in Redis");
+		}));
+	}
+
+	@Test
+	void misconfigurationIsShared() {
+		this.ptu.stubFor(post(anyUrl()).willReturn(aResponse().withStatus(401)));
+		instance("shared").run((one) -> instance("shared").run((two) -> {
+			awaitSubscribers("shared", 2);
+			assertThat(call(one)).isEqualTo("paygo");
+			Awaits.until(BOUND, () -> balancer(two).backend("ptu").state() == BackendState.MISCONFIGURED,
+					"the other instance learns the misconfiguration");
+			assertThat(balancer(two).backend("ptu").misconfiguration()).isEqualTo("answered 401");
+		}));
+	}
+
+	@Test
+	void redisDownKeepsServingFromLocalStateAndRecoversWhenItIsBack(CapturedOutput output) {
+		this.ptu.stubFor(post(anyUrl()).willReturn(aResponse().withStatus(429).withHeader("Retry-After", "60")));
+		instance("shared").run((one) -> instance("shared").run((two) -> {
+			awaitSubscribers("shared", 2);
+			assertThat(health(one).getDetails()).containsEntry("store", "redis");
+			this.redis.stop();
+			for (int i = 0; i < 5; i++) {
+				assertThat(call(one)).isEqualTo("paygo");
+				assertThat(call(two)).isEqualTo("paygo");
+			}
+			// each instance paid its own 429, and only one: its local state still works
+			assertThat(this.ptu.getAllServeEvents()).hasSize(2);
+			RedisSharedState oneState = one.getBean(RedisSharedState.class);
+			RedisSharedState twoState = two.getBean(RedisSharedState.class);
+			Awaits.until(BOUND, () -> !oneState.isConnected() && !twoState.isConnected(),
+					"both instances notice Redis is gone");
+			for (int i = 0; i < 3; i++) {
+				Health health = health(one);
+				assertThat(health.getStatus()).isEqualTo(Status.UP);
+				assertThat(health.getDetails()).containsEntry("store", "degraded").containsKey("error");
+			}
+			assertThat(warnings(output)).isEqualTo(2);
+
+			this.redis.restart();
+			awaitSubscribers("shared", 2);
+			Awaits.until(BOUND, () -> health(one).getDetails().get("store").equals("redis"),
+					"the first instance uses Redis again");
+			this.paygo.stubFor(post(anyUrl()).willReturn(aResponse().withStatus(429).withHeader("Retry-After", "60")));
+			assertThat(call(one)).isEqualTo("last");
+			Instant until = balancer(one).backend("paygo").coolingDownUntil();
+			assertThat(until).isNotNull();
+			Awaits.until(BOUND, () -> until.equals(balancer(two).backend("paygo").coolingDownUntil()),
+					"sharing works again without restarting the application");
+			assertThat(warnings(output)).isEqualTo(2);
+			assertThat(output.getAll()).contains("Redis state store 'shared' is reachable again");
+		}));
+	}
+
+	private ApplicationContextRunner instance(String namespace) {
+		return new ApplicationContextRunner()
+			.withConfiguration(AutoConfigurations.of(RedisAutoConfiguration.class, OpenAiLbAutoConfiguration.class,
+					OpenAiLbRedisStateAutoConfiguration.class))
+			.withPropertyValues("spring.data.redis.host=127.0.0.1", "spring.data.redis.port=" + this.redis.port(),
+					"openai.lb.state.store=redis", "openai.lb.state.namespace=" + namespace,
+					"openai.lb.backends[0].name=ptu", "openai.lb.backends[0].url=" + this.ptu.baseUrl(),
+					"openai.lb.backends[1].name=paygo", "openai.lb.backends[1].url=" + this.paygo.baseUrl(),
+					"openai.lb.backends[1].priority=2", "openai.lb.backends[2].name=last",
+					"openai.lb.backends[2].url=" + this.last.baseUrl(), "openai.lb.backends[2].priority=3");
+	}
+
+	private static void throttleOnce(WireMockServer server, String header, String value) {
+		server.stubFor(post(anyUrl()).inScenario("throttle")
+			.whenScenarioStateIs(Scenario.STARTED)
+			.willReturn(aResponse().withStatus(429).withHeader(header, value))
+			.willSetStateTo("answering"));
+		server.stubFor(post(anyUrl()).inScenario("throttle")
+			.whenScenarioStateIs("answering")
+			.willReturn(okJson("\"ptu\"")));
+	}
+
+	/** Subscriptions are asynchronous: wait until every instance listens before publishing. */
+	private void awaitSubscribers(String namespace, int count) {
+		Awaits.until(BOUND, () -> this.redis.command("PUBSUB NUMSUB " + namespace + ":events").contains("\n:" + count + "\n"),
+				count + " instances subscribe to " + namespace);
+	}
+
+	private static String call(AssertableApplicationContext context) {
+		BalancingClientHttpConnector connector = context.getBean("openAiLbConnector",
+				BalancingClientHttpConnector.class);
+		String body = WebClient.builder()
+			.clientConnector(connector)
+			.baseUrl(BalancingClientHttpConnector.BASE_URL)
+			.build()
+			.post()
+			.uri("/openai/deployments/gpt/chat/completions?api-version=1")
+			.bodyValue("{}")
+			.retrieve()
+			.bodyToMono(String.class)
+			.block(Duration.ofSeconds(10));
+		return Objects.requireNonNull(body).replace("\"", "");
+	}
+
+	private static LoadBalancer balancer(AssertableApplicationContext context) {
+		return context.getBean(LoadBalancer.class);
+	}
+
+	private static Health health(AssertableApplicationContext context) {
+		return context.getBean("openAiLbStateHealthIndicator", HealthIndicator.class).health();
+	}
+
+	private static long warnings(CapturedOutput output) {
+		return output.getAll().lines().filter((line) -> line.contains("Redis state store 'shared' is unavailable")).count();
+	}
+
+}
