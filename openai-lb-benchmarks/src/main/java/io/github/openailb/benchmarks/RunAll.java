@@ -14,7 +14,8 @@ import java.util.Locale;
  * markdown table (also written to {@code benchmark-results.md} next to the jar).
  * <p>
  * Arguments: {@code --quick} for a smoke run of a few seconds per figure (numbers not
- * meaningful); figure numbers ({@code 1 2 4}) to run only those.
+ * meaningful); figure numbers ({@code 1 2 4}) to run only those, {@code 2a} for the Spring AI
+ * row of figure 2 alone.
  */
 public final class RunAll {
 
@@ -29,7 +30,7 @@ public final class RunAll {
 	public static void main(String[] args) throws Exception {
 		List<String> options = Arrays.asList(args);
 		double scale = options.contains("--quick") ? 0.2 : 1.0;
-		List<String> figures = options.stream().filter((option) -> option.matches("\\d")).toList();
+		List<String> figures = options.stream().filter((option) -> option.matches("\\d|2a")).toList();
 		Report report = new Report();
 		long start = System.nanoTime();
 		System.out.println(machine());
@@ -41,6 +42,9 @@ public final class RunAll {
 		}
 		if (wanted(figures, "2")) {
 			ClientOverhead.run(report, scale);
+		}
+		if (wanted(figures, "2") || figures.contains("2a")) {
+			SpringAiOverhead.run(report, scale);
 		}
 		if (wanted(figures, "3")) {
 			FailoverCost.run(report, scale);
