@@ -2,6 +2,7 @@ package io.github.openailb.core;
 
 import java.time.Clock;
 import java.time.Instant;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
@@ -51,14 +52,6 @@ public final class Backend {
 		this.breaker = breaker;
 		this.clock = clock;
 		this.budget = (config.rpm() > 0 || config.tpm() > 0) ? new LocalBudget(config.rpm(), config.tpm()) : null;
-		breaker.getEventPublisher().onStateTransition((event) -> {
-			if (event.getStateTransition().getToState() == CircuitBreaker.State.OPEN
-					&& this.coolDownUntil <= clock.millis()) {
-				long wait = breaker.getCircuitBreakerConfig().getWaitIntervalFunctionInOpenState().apply(1);
-				// the breaker lets a probe through only strictly after its deadline: the next millisecond
-				this.breakerOpenUntil = clock.millis() + wait + 1;
-			}
-		});
 	}
 
 	/**
@@ -229,6 +222,22 @@ public final class Backend {
 			impaired = true;
 		}
 		return impaired;
+	}
+
+	/**
+	 * Record a failure in the breaker. A breaker only opens inside such a call, so this is where
+	 * the end of a failure-rate opening is noted (rather than through a breaker event listener,
+	 * which would make the breaker allocate an event on every successful call).
+	 */
+	void recordFailure(long nanos, Throwable error) {
+		this.breaker.onError(nanos, TimeUnit.NANOSECONDS, error);
+		long now = this.clock.millis();
+		if (this.breaker.getState() == CircuitBreaker.State.OPEN && this.coolDownUntil <= now
+				&& this.breakerOpenUntil <= now) {
+			long wait = this.breaker.getCircuitBreakerConfig().getWaitIntervalFunctionInOpenState().apply(1);
+			// the breaker lets a probe through only strictly after its deadline: the next millisecond
+			this.breakerOpenUntil = now + wait + 1;
+		}
 	}
 
 	long coolDownDeadline() {

@@ -220,7 +220,7 @@ public final class Exchange {
 						"answered 429");
 			}
 			case FAILURE -> {
-				backend.breaker().onError(nanos, TimeUnit.NANOSECONDS, new BackendFailureException(status));
+				backend.recordFailure(nanos, new BackendFailureException(status));
 				long now = this.balancer.clock().millis();
 				Duration hint = CoolDownHints.explicit(headers, now);
 				if (hint != null) {
@@ -255,7 +255,7 @@ public final class Exchange {
 		Backend backend = attempt.backend();
 		long nanos = System.nanoTime() - attempt.startNanos();
 		backend.count(Outcome.FAILURE);
-		backend.breaker().onError(nanos, TimeUnit.NANOSECONDS, error);
+		backend.recordFailure(nanos, error);
 		this.balancer.listener().attemptEnded(backend, Outcome.FAILURE, nanos);
 		noteFailure(backend, describe(error), Outcome.FAILURE);
 	}
@@ -284,7 +284,7 @@ public final class Exchange {
 	 */
 	public void streamBroke(Step.Attempt attempt, Throwable error) {
 		Backend backend = attempt.backend();
-		backend.breaker().onError(System.nanoTime() - attempt.startNanos(), TimeUnit.NANOSECONDS, error);
+		backend.recordFailure(System.nanoTime() - attempt.startNanos(), error);
 		logger.info("openai-lb: stream from backend '{}' broke after it started: {}", backend.name(), describe(error));
 	}
 
