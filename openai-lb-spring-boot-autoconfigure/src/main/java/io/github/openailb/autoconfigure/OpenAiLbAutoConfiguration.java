@@ -25,6 +25,7 @@ import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Import;
 import org.springframework.core.env.Environment;
+import org.springframework.core.io.ResourceLoader;
 import org.springframework.http.client.reactive.ClientHttpConnector;
 
 /**
@@ -42,7 +43,8 @@ public class OpenAiLbAutoConfiguration {
 
 	@Bean
 	@ConditionalOnMissingBean
-	BalancerConfig openAiLbBalancerConfig(OpenAiLbProperties properties) {
+	BalancerConfig openAiLbBalancerConfig(OpenAiLbProperties properties, ResourceLoader resourceLoader) {
+		properties.checkStoreAvailable(resourceLoader.getClassLoader());
 		return properties.toBalancerConfig();
 	}
 

@@ -153,6 +153,22 @@ public class OpenAiLbProperties {
 	}
 
 	/**
+	 * Fail when the Redis store is chosen but cannot be had: the store would otherwise silently
+	 * stay local, and replicas would pay every 429 again.
+	 * @param classLoader the application's class loader
+	 * @throws io.github.openailb.core.InvalidConfigurationException naming the property
+	 */
+	void checkStoreAvailable(ClassLoader classLoader) {
+		if (this.state.getStore() == Store.REDIS && !org.springframework.util.ClassUtils
+			.isPresent("org.springframework.data.redis.connection.RedisConnectionFactory", classLoader)) {
+			throw new io.github.openailb.core.InvalidConfigurationException(BalancerConfig.PREFIX + ".state.store",
+					"is redis but Spring Data Redis is not on the classpath",
+					"Add org.springframework.boot:spring-boot-starter-data-redis (Lettuce) to the application, "
+							+ "or set openai.lb.state.store=local.");
+		}
+	}
+
+	/**
 	 * Validate and convert to the engine's configuration.
 	 * @return the engine configuration
 	 * @throws io.github.openailb.core.InvalidConfigurationException naming the property at fault

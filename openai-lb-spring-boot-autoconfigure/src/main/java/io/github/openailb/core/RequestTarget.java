@@ -48,7 +48,7 @@ public final class RequestTarget {
 	 * @return the bytes to send, the same array when nothing changes
 	 */
 	public static byte[] body(BackendConfig backend, String rawPath, byte[] body) {
-		if (backend.deployment() == null || body.length == 0 || body[0] != '{' || inPath(rawPath).find()) {
+		if (backend.deployment() == null || !startsWithObject(body) || inPath(rawPath).find()) {
 			return body;
 		}
 		return ModelRewrite.apply(body, backend.deployment());
@@ -58,6 +58,16 @@ public final class RequestTarget {
 	private static Matcher inPath(String pathAndQuery) {
 		int query = pathAndQuery.indexOf('?');
 		return DEPLOYMENT.matcher(pathAndQuery).region(0, (query >= 0) ? query : pathAndQuery.length());
+	}
+
+	/** Whether the body is a JSON object, leading white space allowed. */
+	private static boolean startsWithObject(byte[] body) {
+		for (byte b : body) {
+			if (b != ' ' && b != '\t' && b != '\r' && b != '\n') {
+				return b == '{';
+			}
+		}
+		return false;
 	}
 
 	/** Kept apart so Jackson is only needed by users of the v1 deployment rewrite. */

@@ -64,11 +64,20 @@ class OpenAiLbRedisStateAutoConfigurationTests {
 	}
 
 	@Test
-	void absentWithoutSpringDataRedis() {
-		this.runner.withPropertyValues("openai.lb.state.store=redis")
-			.withClassLoader(new FilteredClassLoader(RedisConnectionFactory.class))
+	void absentWithoutSpringDataRedisWhenLocal() {
+		this.runner.withClassLoader(new FilteredClassLoader(RedisConnectionFactory.class))
 			.run((context) -> assertThat(context).hasSingleBean(LoadBalancer.class)
 				.doesNotHaveBean(RedisSharedState.class));
+	}
+
+	@Test
+	void redisChosenWithoutSpringDataRedisFailsRatherThanStayingLocal() {
+		this.runner.withPropertyValues("openai.lb.state.store=redis")
+			.withClassLoader(new FilteredClassLoader(RedisConnectionFactory.class))
+			.run((context) -> assertThat(context).hasFailed()
+				.getFailure()
+				.rootCause()
+				.hasMessageContaining("openai.lb.state.store"));
 	}
 
 	@Test

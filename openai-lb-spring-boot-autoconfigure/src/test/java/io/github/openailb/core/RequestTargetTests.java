@@ -91,6 +91,13 @@ class RequestTargetTests {
 	}
 
 	@Test
+	void modelOfAPrettyPrintedBodyIsRewritten() throws Exception {
+		byte[] sent = RequestTarget.body(backend("https://oai.example.com", "gpt-4o-eu"), "/openai/v1/chat/completions",
+				json("\n  {\n  \"model\": \"gpt-4o\"\n}\n"));
+		assertThat(new ObjectMapper().readTree(sent).get("model").asText()).isEqualTo("gpt-4o-eu");
+	}
+
+	@Test
 	void bodyIsUntouchedOnADeploymentsPathWithQuery() {
 		byte[] body = json("{\"model\":\"gpt-4o\"}");
 		assertThat(RequestTarget.body(backend("https://oai.example.com", "gpt-4o-eu"), CHAT, body)).isSameAs(body);

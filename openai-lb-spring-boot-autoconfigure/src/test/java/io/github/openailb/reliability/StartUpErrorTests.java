@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.stream.Stream;
 
 import io.github.openailb.autoconfigure.OpenAiLbAutoConfiguration;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -11,6 +12,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.diagnostics.FailureAnalyzer;
+import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.core.io.support.SpringFactoriesLoader;
 
@@ -68,6 +70,22 @@ class StartUpErrorTests {
 			assertThat(analysis.getAction()).contains(path).contains(fix);
 			assertThat(analysis.getDescription() + analysis.getAction()).doesNotContain(KEY);
 		});
+	}
+
+	@Test
+	void redisStoreWithoutSpringDataRedisFailsInsteadOfStayingLocal() {
+		this.runner.withPropertyValues("openai.lb.state.store=redis")
+			.withClassLoader(new FilteredClassLoader("org.springframework.data.redis"))
+			.run((context) -> {
+				assertThat(context).hasFailed();
+				FailureAnalysis analysis = analyzers().stream()
+					.map((analyzer) -> analyzer.analyze(context.getStartupFailure()))
+					.filter((candidate) -> candidate != null)
+					.findFirst()
+					.orElseThrow();
+				assertThat(analysis.getDescription()).contains("openai.lb.state.store");
+				assertThat(analysis.getAction()).contains("spring-boot-starter-data-redis");
+			});
 	}
 
 	/** The analyzers Spring Boot would consult: those registered in spring.factories. */
