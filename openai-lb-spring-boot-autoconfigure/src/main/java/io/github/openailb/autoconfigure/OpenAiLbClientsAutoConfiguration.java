@@ -46,11 +46,7 @@ public class OpenAiLbClientsAutoConfiguration {
 		@Bean
 		@Order(Ordered.LOWEST_PRECEDENCE)
 		RestClientCustomizer openAiLbRestClientCustomizer(BalancingClientHttpRequestInterceptor interceptor) {
-			return (builder) -> builder.requestInterceptors((interceptors) -> {
-				if (!interceptors.contains(interceptor)) {
-					interceptors.add(interceptor);
-				}
-			});
+			return interceptor::applyTo;
 		}
 
 		@Bean(defaultCandidate = false)
@@ -59,11 +55,7 @@ public class OpenAiLbClientsAutoConfiguration {
 		RestClient openAiLbRestClient(ObjectProvider<RestClient.Builder> builder,
 				BalancingClientHttpRequestInterceptor interceptor) {
 			RestClient.Builder base = builder.getIfAvailable(RestClient::builder);
-			return base.requestInterceptors((interceptors) -> {
-				if (!interceptors.contains(interceptor)) {
-					interceptors.add(interceptor);
-				}
-			}).baseUrl(BalancingClientHttpConnector.BASE_URL).build();
+			return interceptor.applyTo(base).baseUrl(BalancingClientHttpConnector.BASE_URL).build();
 		}
 
 	}

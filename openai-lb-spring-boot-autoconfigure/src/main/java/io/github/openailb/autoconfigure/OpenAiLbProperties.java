@@ -161,7 +161,7 @@ public class OpenAiLbProperties {
 	void checkStoreAvailable(ClassLoader classLoader) {
 		if (this.state.getStore() == Store.REDIS && !org.springframework.util.ClassUtils
 			.isPresent("org.springframework.data.redis.connection.RedisConnectionFactory", classLoader)) {
-			throw new io.github.openailb.core.InvalidConfigurationException(BalancerConfig.PREFIX + ".state.store",
+			throw new InvalidConfigurationException(BalancerConfig.PREFIX + ".state.store",
 					"is redis but Spring Data Redis is not on the classpath",
 					"Add org.springframework.boot:spring-boot-starter-data-redis (Lettuce) to the application, "
 							+ "or set openai.lb.state.store=local.");
@@ -175,8 +175,8 @@ public class OpenAiLbProperties {
 	 */
 	public BalancerConfig toBalancerConfig() {
 		// the engine does not see the transport's timeouts, so they are checked here
-		positive(this.connectTimeout, "connect-timeout", "5s");
-		positive(this.responseTimeout, "response-timeout", "120s");
+		BalancerConfig.requirePositive(this.connectTimeout, "connect-timeout", "5s");
+		BalancerConfig.requirePositive(this.responseTimeout, "response-timeout", "120s");
 		BalancerConfig.Builder builder = BalancerConfig.builder()
 			.defaultRetryAfter(this.defaultRetryAfter)
 			.maxCoolDown(this.maxCoolDown)
@@ -195,14 +195,6 @@ public class OpenAiLbProperties {
 				.tpm(backend.getTpm()));
 		}
 		return builder.build();
-	}
-
-	private static void positive(Duration value, String property, String example) {
-		if (value == null || value.isNegative() || value.isZero()) {
-			throw new InvalidConfigurationException("openai.lb." + property,
-					"must be a positive duration but was " + value,
-					"Set openai.lb." + property + " to a positive duration such as " + example + ".");
-		}
 	}
 
 	/**

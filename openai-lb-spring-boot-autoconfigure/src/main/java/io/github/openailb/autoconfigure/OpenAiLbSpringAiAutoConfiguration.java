@@ -98,11 +98,7 @@ public class OpenAiLbSpringAiAutoConfiguration {
 				BalancingClientHttpRequestInterceptor interceptor) {
 			RestClient.Builder builder = RestClient.builder();
 			customizers.orderedStream().forEach((customizer) -> customizer.customize(builder));
-			return builder.requestInterceptors((interceptors) -> {
-				if (!interceptors.contains(interceptor)) {
-					interceptors.add(interceptor);
-				}
-			});
+			return interceptor.applyTo(builder);
 		}
 
 	}
@@ -113,7 +109,8 @@ public class OpenAiLbSpringAiAutoConfiguration {
 		@Override
 		public boolean hasError(ClientHttpResponse response) throws IOException {
 			return response.getStatusCode().value() == 429
-					&& "throttled".equals(response.getHeaders().getFirst("x-openai-lb"));
+					&& BalancingClientHttpConnector.THROTTLED_MARK
+						.equals(response.getHeaders().getFirst(BalancingClientHttpConnector.MARK_HEADER));
 		}
 
 		@Override

@@ -120,8 +120,8 @@ public record BalancerConfig(List<BackendConfig> backends, Duration defaultRetry
 		 * @throws InvalidConfigurationException naming the first property at fault
 		 */
 		public BalancerConfig build() {
-			positive(this.defaultRetryAfter, "default-retry-after", "10s");
-			positive(this.maxCoolDown, "max-cool-down", "5m");
+			requirePositive(this.defaultRetryAfter, "default-retry-after", "10s");
+			requirePositive(this.maxCoolDown, "max-cool-down", "5m");
 			notNegative(this.maxWait, "max-wait");
 			if (this.backends.isEmpty()) {
 				throw new InvalidConfigurationException(PREFIX + ".backends", "no backend is configured",
@@ -142,14 +142,6 @@ public record BalancerConfig(List<BackendConfig> backends, Duration defaultRetry
 			}
 			return new BalancerConfig(List.copyOf(built), this.defaultRetryAfter, this.maxCoolDown, this.maxWait,
 					(this.strategy != null) ? this.strategy : Strategy.HEADROOM);
-		}
-
-		private static void positive(Duration value, String property, String example) {
-			if (value == null || value.isNegative() || value.isZero()) {
-				throw new InvalidConfigurationException(PREFIX + "." + property,
-						"must be a positive duration but was " + value,
-						"Set " + PREFIX + "." + property + " to a positive duration such as " + example + ".");
-			}
 		}
 
 		private static void notNegative(Duration value, String property) {
@@ -353,6 +345,21 @@ public record BalancerConfig(List<BackendConfig> backends, Duration defaultRetry
 			return URI.create(scheme + "://" + uri.getRawAuthority() + prefix);
 		}
 
+	}
+
+	/**
+	 * Check that a duration property is positive.
+	 * @param value the value
+	 * @param property the property name under {@value #PREFIX}, e.g. {@code max-cool-down}
+	 * @param example a sensible value to suggest
+	 * @throws InvalidConfigurationException naming the property when it is not
+	 */
+	public static void requirePositive(Duration value, String property, String example) {
+		if (value == null || value.isNegative() || value.isZero()) {
+			throw new InvalidConfigurationException(PREFIX + "." + property,
+					"must be a positive duration but was " + value,
+					"Set " + PREFIX + "." + property + " to a positive duration such as " + example + ".");
+		}
 	}
 
 	/** A URL as it may be shown: without user info, query or fragment, where credentials could hide. */

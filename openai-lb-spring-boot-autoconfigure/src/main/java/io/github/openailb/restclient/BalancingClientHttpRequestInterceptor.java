@@ -13,6 +13,7 @@ import org.springframework.http.HttpStatusCode;
 import org.springframework.http.client.ClientHttpRequestExecution;
 import org.springframework.http.client.ClientHttpRequestInterceptor;
 import org.springframework.http.client.ClientHttpResponse;
+import org.springframework.web.client.RestClient;
 
 /**
  * Balances the blocking calls of a {@code RestClient} or {@code RestTemplate}: a request aimed at
@@ -31,6 +32,20 @@ public final class BalancingClientHttpRequestInterceptor implements ClientHttpRe
 	 */
 	public BalancingClientHttpRequestInterceptor(BalancingClientHttpConnector connector) {
 		this.connector = connector;
+	}
+
+	/**
+	 * Add this interceptor to a builder, last and once, so that the builder's clients balance
+	 * their calls to the logical host.
+	 * @param builder the builder
+	 * @return the builder
+	 */
+	public RestClient.Builder applyTo(RestClient.Builder builder) {
+		return builder.requestInterceptors((interceptors) -> {
+			if (!interceptors.contains(this)) {
+				interceptors.add(this);
+			}
+		});
 	}
 
 	@Override

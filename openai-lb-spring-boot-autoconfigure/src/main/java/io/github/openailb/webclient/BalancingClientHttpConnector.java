@@ -48,6 +48,12 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 	/** Base URL of the logical, balanced endpoint. */
 	public static final String BASE_URL = "http://" + LOGICAL_HOST;
 
+	/** Header that marks the balancer's own answers (as opposed to a backend's). */
+	public static final String MARK_HEADER = "x-openai-lb";
+
+	/** Value of {@link #MARK_HEADER} on the synthetic 429 sent when every backend is throttled. */
+	public static final String THROTTLED_MARK = "throttled";
+
 	/** Error answers are read to find retry hints and to be returned if they are the last. */
 	private static final int MAX_ERROR_BODY = 256 * 1024;
 
@@ -248,7 +254,7 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 		HttpHeaders headers = new HttpHeaders();
 		headers.setContentType(MediaType.APPLICATION_JSON);
 		headers.set(HttpHeaders.RETRY_AFTER, Long.toString(end.retryAfterSeconds()));
-		headers.set("x-openai-lb", "throttled");
+		headers.set(MARK_HEADER, THROTTLED_MARK);
 		return new BufferedResponse(HttpStatusCode.valueOf(429), headers, end.throttledBody());
 	}
 

@@ -21,6 +21,7 @@ import io.github.openailb.autoconfigure.OpenAiLbClientsAutoConfiguration;
 import io.github.openailb.core.NoBackendAnsweredException;
 import io.github.openailb.reliability.FaultServer.Answer;
 import io.github.openailb.reliability.FaultServer.Fault;
+import io.github.openailb.webclient.BalancingClientHttpConnector;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import org.junit.jupiter.api.AfterEach;
@@ -205,7 +206,8 @@ class FaultInjectionTests {
 			if (body == null || body.isEmpty()) {
 				return new Judged(seen, answers, Ending.VIOLATION, status + " with an empty body");
 			}
-			if (status == 429 && "throttled".equals(seen.entity.getHeaders().getFirst("x-openai-lb"))) {
+			if (status == 429 && BalancingClientHttpConnector.THROTTLED_MARK
+				.equals(seen.entity.getHeaders().getFirst(BalancingClientHttpConnector.MARK_HEADER))) {
 				String retryAfter = seen.entity.getHeaders().getFirst("Retry-After");
 				return (retryAfter != null && Long.parseLong(retryAfter) >= 1)
 						? new Judged(seen, answers, Ending.THROTTLED_429_SYNTHETIC, null)
