@@ -11,6 +11,7 @@ import io.github.openailb.autoconfigure.OpenAiLbRedisStateAutoConfiguration;
 import io.github.openailb.core.BackendState;
 import io.github.openailb.core.LoadBalancer;
 import io.github.openailb.testsupport.Awaits;
+import io.github.openailb.testsupport.BootLine;
 import io.github.openailb.testsupport.LoopbackBackends;
 import io.github.openailb.testsupport.RedisServerProcess;
 import io.github.openailb.webclient.BalancingClientHttpConnector;
@@ -20,11 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import org.springframework.boot.actuate.health.Health;
-import org.springframework.boot.actuate.health.HealthIndicator;
-import org.springframework.boot.actuate.health.Status;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
-import org.springframework.boot.autoconfigure.data.redis.RedisAutoConfiguration;
 import org.springframework.boot.test.context.assertj.AssertableApplicationContext;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.test.system.CapturedOutput;
@@ -138,7 +135,7 @@ class RedisSharedStateTests {
 		this.ptu.stubFor(post(anyUrl()).willReturn(aResponse().withStatus(429).withHeader("Retry-After", "60")));
 		instance("shared").run((one) -> instance("shared").run((two) -> {
 			awaitSubscribers("shared", 2);
-			assertThat(health(one).getDetails()).containsEntry("store", "redis");
+			assertThat(health(one).details()).containsEntry("store", "redis");
 			this.redis.stop();
 			for (int i = 0; i < 5; i++) {
 				assertThat(call(one)).isEqualTo("paygo");
@@ -151,15 +148,15 @@ class RedisSharedStateTests {
 			Awaits.until(BOUND, () -> !oneState.isConnected() && !twoState.isConnected(),
 					"both instances notice Redis is gone");
 			for (int i = 0; i < 3; i++) {
-				Health health = health(one);
-				assertThat(health.getStatus()).isEqualTo(Status.UP);
-				assertThat(health.getDetails()).containsEntry("store", "degraded").containsKey("error");
+				BootLine.HealthReport health = health(one);
+				assertThat(health.status()).isEqualTo("UP");
+				assertThat(health.details()).containsEntry("store", "degraded").containsKey("error");
 			}
 			assertThat(warnings(output)).isEqualTo(2);
 
 			this.redis.restart();
 			awaitSubscribers("shared", 2);
-			Awaits.until(BOUND, () -> health(one).getDetails().get("store").equals("redis"),
+			Awaits.until(BOUND, () -> health(one).details().get("store").equals("redis"),
 					"the first instance uses Redis again");
 			this.paygo.stubFor(post(anyUrl()).willReturn(aResponse().withStatus(429).withHeader("Retry-After", "60")));
 			assertThat(call(one)).isEqualTo("last");
@@ -174,8 +171,8 @@ class RedisSharedStateTests {
 
 	private ApplicationContextRunner instance(String namespace) {
 		return new ApplicationContextRunner()
-			.withConfiguration(AutoConfigurations.of(RedisAutoConfiguration.class, OpenAiLbAutoConfiguration.class,
-					OpenAiLbRedisStateAutoConfiguration.class))
+			.withConfiguration(AutoConfigurations.of(BootLine.REDIS))
+		.withConfiguration(AutoConfigurations.of(OpenAiLbAutoConfiguration.class, OpenAiLbRedisStateAutoConfiguration.class))
 			.withPropertyValues("spring.data.redis.host=127.0.0.1", "spring.data.redis.port=" + this.redis.port(),
 					"openai.lb.state.store=redis", "openai.lb.state.namespace=" + namespace,
 					"openai.lb.backends[0].name=ptu", "openai.lb.backends[0].url=" + this.ptu.baseUrl(),
@@ -220,8 +217,8 @@ class RedisSharedStateTests {
 		return context.getBean(LoadBalancer.class);
 	}
 
-	private static Health health(AssertableApplicationContext context) {
-		return context.getBean("openAiLbStateHealthIndicator", HealthIndicator.class).health();
+	private static BootLine.HealthReport health(AssertableApplicationContext context) {
+		return BootLine.health(context, "openAiLbStateHealthIndicator");
 	}
 
 	private static long warnings(CapturedOutput output) {

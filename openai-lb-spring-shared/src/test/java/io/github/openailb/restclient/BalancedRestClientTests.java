@@ -17,6 +17,7 @@ import io.github.openailb.autoconfigure.LoadBalancerCustomizer;
 import io.github.openailb.autoconfigure.OpenAiLbAutoConfiguration;
 import io.github.openailb.autoconfigure.OpenAiLbClientsAutoConfiguration;
 import io.github.openailb.core.LoadBalancer;
+import io.github.openailb.testsupport.BootLine;
 import io.github.openailb.testsupport.LoopbackBackends;
 import io.github.openailb.testsupport.MutableClock;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
@@ -24,8 +25,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
-import org.springframework.boot.autoconfigure.http.HttpMessageConvertersAutoConfiguration;
-import org.springframework.boot.autoconfigure.web.client.RestClientAutoConfiguration;
 import org.springframework.boot.test.context.assertj.AssertableApplicationContext;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.http.HttpHeaders;
@@ -60,9 +59,8 @@ class BalancedRestClientTests {
 	private final MutableClock clock = new MutableClock();
 
 	private final ApplicationContextRunner runner = new ApplicationContextRunner()
-		.withConfiguration(AutoConfigurations.of(HttpMessageConvertersAutoConfiguration.class,
-				RestClientAutoConfiguration.class, OpenAiLbAutoConfiguration.class,
-				OpenAiLbClientsAutoConfiguration.class))
+		.withConfiguration(AutoConfigurations.of(BootLine.REST_CLIENT))
+		.withConfiguration(AutoConfigurations.of(OpenAiLbAutoConfiguration.class, OpenAiLbClientsAutoConfiguration.class))
 		.withPropertyValues("openai.lb.response-timeout=2s", "openai.lb.connect-timeout=1s")
 		.withBean(LoadBalancerCustomizer.class, () -> (builder) -> builder.clock(this.clock)
 			.circuitBreakers(CircuitBreakerRegistry.of(LoadBalancer.defaultBreakerConfig(this.clock))::circuitBreaker));

@@ -16,6 +16,7 @@ import io.github.openailb.core.Backend;
 import io.github.openailb.core.BalancerListener;
 import io.github.openailb.core.LoadBalancer;
 import io.github.openailb.core.Step;
+import io.github.openailb.testsupport.BootLine;
 import io.github.openailb.testsupport.LoopbackBackends;
 import io.github.openailb.webclient.ReactorTransport;
 import org.junit.jupiter.api.Test;
@@ -23,8 +24,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import reactor.core.Disposable;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
-import org.springframework.boot.autoconfigure.web.reactive.function.client.ClientHttpConnectorAutoConfiguration;
-import org.springframework.boot.autoconfigure.web.reactive.function.client.WebClientAutoConfiguration;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.ApplicationContext;
 import org.springframework.web.reactive.function.client.WebClient;
@@ -50,9 +49,8 @@ class CancellationAndShutdownTests {
 	private final List<Step.Ending> endings = new CopyOnWriteArrayList<>();
 
 	private final ApplicationContextRunner runner = new ApplicationContextRunner()
-		.withConfiguration(AutoConfigurations.of(ClientHttpConnectorAutoConfiguration.class,
-				WebClientAutoConfiguration.class, OpenAiLbAutoConfiguration.class,
-				OpenAiLbClientsAutoConfiguration.class))
+		.withConfiguration(AutoConfigurations.of(BootLine.WEB_CLIENT))
+		.withConfiguration(AutoConfigurations.of(OpenAiLbAutoConfiguration.class, OpenAiLbClientsAutoConfiguration.class))
 		.withPropertyValues("openai.lb.response-timeout=20s", "openai.lb.connect-timeout=1s")
 		.withBean(BalancerListener.class, () -> new BalancerListener() {
 			@Override
@@ -126,9 +124,7 @@ class CancellationAndShutdownTests {
 			}
 			closedByClient.countDown();
 		})) {
-			this.runner.withConfiguration(AutoConfigurations.of(
-					org.springframework.boot.autoconfigure.http.HttpMessageConvertersAutoConfiguration.class,
-					org.springframework.boot.autoconfigure.web.client.RestClientAutoConfiguration.class))
+			this.runner.withConfiguration(AutoConfigurations.of(BootLine.REST_CLIENT))
 				.withPropertyValues(backend(0, "slow", slow.url(), 1))
 				.run((context) -> {
 					org.springframework.web.client.RestClient client = context.getBean("openAiLbRestClient",

@@ -24,6 +24,7 @@ import io.github.openailb.autoconfigure.OpenAiLbAutoConfiguration;
 import io.github.openailb.autoconfigure.OpenAiLbClientsAutoConfiguration;
 import io.github.openailb.core.LoadBalancer;
 import io.github.openailb.core.NoBackendAnsweredException;
+import io.github.openailb.testsupport.BootLine;
 import io.github.openailb.testsupport.LoopbackBackends;
 import io.github.openailb.testsupport.MutableClock;
 import io.github.openailb.testsupport.ScriptedBackend;
@@ -36,10 +37,6 @@ import org.junit.jupiter.params.provider.MethodSource;
 import reactor.core.publisher.Sinks;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
-import org.springframework.boot.autoconfigure.http.HttpMessageConvertersAutoConfiguration;
-import org.springframework.boot.autoconfigure.web.client.RestClientAutoConfiguration;
-import org.springframework.boot.autoconfigure.web.reactive.function.client.ClientHttpConnectorAutoConfiguration;
-import org.springframework.boot.autoconfigure.web.reactive.function.client.WebClientAutoConfiguration;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.ApplicationContext;
 import org.springframework.core.io.InputStreamResource;
@@ -73,10 +70,9 @@ class HostileInputTests {
 	private final MutableClock clock = new MutableClock(START);
 
 	private final ApplicationContextRunner runner = new ApplicationContextRunner()
-		.withConfiguration(AutoConfigurations.of(HttpMessageConvertersAutoConfiguration.class,
-				RestClientAutoConfiguration.class, ClientHttpConnectorAutoConfiguration.class,
-				WebClientAutoConfiguration.class, OpenAiLbAutoConfiguration.class,
-				OpenAiLbClientsAutoConfiguration.class))
+		.withConfiguration(AutoConfigurations.of(BootLine.REST_CLIENT))
+		.withConfiguration(AutoConfigurations.of(BootLine.WEB_CLIENT))
+		.withConfiguration(AutoConfigurations.of(OpenAiLbAutoConfiguration.class, OpenAiLbClientsAutoConfiguration.class))
 		.withPropertyValues("openai.lb.response-timeout=5s", "openai.lb.connect-timeout=1s",
 				"openai.lb.default-retry-after=7s", "openai.lb.max-cool-down=90s")
 		.withBean(LoadBalancerCustomizer.class, () -> (builder) -> builder.clock(this.clock)

@@ -21,6 +21,7 @@ import io.github.openailb.autoconfigure.OpenAiLbClientsAutoConfiguration;
 import io.github.openailb.core.NoBackendAnsweredException;
 import io.github.openailb.reliability.FaultServer.Answer;
 import io.github.openailb.reliability.FaultServer.Fault;
+import io.github.openailb.testsupport.BootLine;
 import io.github.openailb.webclient.BalancingClientHttpConnector;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
@@ -32,8 +33,6 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
-import org.springframework.boot.autoconfigure.web.reactive.function.client.ClientHttpConnectorAutoConfiguration;
-import org.springframework.boot.autoconfigure.web.reactive.function.client.WebClientAutoConfiguration;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -105,9 +104,8 @@ class FaultInjectionTests {
 				FaultServer c = new FaultServer("c", SEED, log)) {
 			List<FaultServer> servers = List.of(a, b, c);
 			new ApplicationContextRunner()
-				.withConfiguration(AutoConfigurations.of(ClientHttpConnectorAutoConfiguration.class,
-						WebClientAutoConfiguration.class, OpenAiLbAutoConfiguration.class,
-						OpenAiLbClientsAutoConfiguration.class))
+				.withConfiguration(AutoConfigurations.of(BootLine.WEB_CLIENT))
+		.withConfiguration(AutoConfigurations.of(OpenAiLbAutoConfiguration.class, OpenAiLbClientsAutoConfiguration.class))
 				.withPropertyValues("openai.lb.response-timeout=" + RESPONSE_TIMEOUT.toMillis() + "ms",
 						"openai.lb.connect-timeout=1s", "openai.lb.default-retry-after=2ms",
 						"openai.lb.max-cool-down=5ms")

@@ -4,6 +4,7 @@ import java.util.stream.Stream;
 
 import io.github.openailb.core.InvalidConfigurationException;
 import io.github.openailb.core.LoadBalancer;
+import io.github.openailb.testsupport.BootLine;
 import io.github.openailb.webclient.BalancingClientHttpConnector;
 import io.github.openailb.webclient.ReactorTransport;
 import org.junit.jupiter.api.Test;
@@ -13,10 +14,6 @@ import org.junit.jupiter.params.provider.MethodSource;
 import reactor.netty.http.client.HttpClient;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
-import org.springframework.boot.autoconfigure.http.HttpMessageConvertersAutoConfiguration;
-import org.springframework.boot.autoconfigure.web.client.RestClientAutoConfiguration;
-import org.springframework.boot.autoconfigure.web.reactive.function.client.ClientHttpConnectorAutoConfiguration;
-import org.springframework.boot.autoconfigure.web.reactive.function.client.WebClientAutoConfiguration;
 import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
@@ -31,10 +28,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 class OpenAiLbAutoConfigurationTests {
 
 	private final ApplicationContextRunner runner = new ApplicationContextRunner()
-		.withConfiguration(AutoConfigurations.of(HttpMessageConvertersAutoConfiguration.class,
-				RestClientAutoConfiguration.class, ClientHttpConnectorAutoConfiguration.class,
-				WebClientAutoConfiguration.class, OpenAiLbAutoConfiguration.class,
-				OpenAiLbClientsAutoConfiguration.class))
+		.withConfiguration(AutoConfigurations.of(BootLine.REST_CLIENT))
+		.withConfiguration(AutoConfigurations.of(BootLine.WEB_CLIENT))
+		.withConfiguration(AutoConfigurations.of(OpenAiLbAutoConfiguration.class, OpenAiLbClientsAutoConfiguration.class))
 		.withPropertyValues("openai.lb.backends[0].name=a", "openai.lb.backends[0].url=https://a.openai.azure.com");
 
 	@Test

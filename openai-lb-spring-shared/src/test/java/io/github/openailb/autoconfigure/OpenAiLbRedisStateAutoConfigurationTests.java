@@ -5,13 +5,13 @@ import java.time.Duration;
 
 import io.github.openailb.core.LoadBalancer;
 import io.github.openailb.redis.RedisSharedState;
+import io.github.openailb.testsupport.BootLine;
 import io.github.openailb.testsupport.RedisServerProcess;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
-import org.springframework.boot.autoconfigure.data.redis.RedisAutoConfiguration;
 import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
@@ -34,8 +34,8 @@ class OpenAiLbRedisStateAutoConfigurationTests {
 	void start() {
 		this.redis = RedisServerProcess.start();
 		this.runner = new ApplicationContextRunner()
-			.withConfiguration(AutoConfigurations.of(RedisAutoConfiguration.class, OpenAiLbAutoConfiguration.class,
-					OpenAiLbRedisStateAutoConfiguration.class))
+			.withConfiguration(AutoConfigurations.of(BootLine.REDIS))
+		.withConfiguration(AutoConfigurations.of(OpenAiLbAutoConfiguration.class, OpenAiLbRedisStateAutoConfiguration.class))
 			.withPropertyValues("spring.data.redis.host=127.0.0.1", "spring.data.redis.port=" + this.redis.port(),
 					"openai.lb.backends[0].name=a", "openai.lb.backends[0].url=https://a.openai.azure.com");
 	}

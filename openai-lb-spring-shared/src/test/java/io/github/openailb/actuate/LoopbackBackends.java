@@ -7,14 +7,8 @@ import com.github.tomakehurst.wiremock.WireMockServer;
 import io.github.openailb.autoconfigure.OpenAiLbActuatorAutoConfiguration;
 import io.github.openailb.autoconfigure.OpenAiLbAutoConfiguration;
 import io.github.openailb.autoconfigure.OpenAiLbClientsAutoConfiguration;
-import io.github.resilience4j.springboot3.circuitbreaker.autoconfigure.CircuitBreakerAutoConfiguration;
+import io.github.openailb.testsupport.BootLine;
 
-import org.springframework.boot.actuate.autoconfigure.endpoint.EndpointAutoConfiguration;
-import org.springframework.boot.actuate.autoconfigure.health.HealthContributorAutoConfiguration;
-import org.springframework.boot.actuate.autoconfigure.health.HealthEndpointAutoConfiguration;
-import org.springframework.boot.actuate.autoconfigure.metrics.CompositeMeterRegistryAutoConfiguration;
-import org.springframework.boot.actuate.autoconfigure.metrics.MetricsAutoConfiguration;
-import org.springframework.boot.actuate.autoconfigure.metrics.export.simple.SimpleMetricsExportAutoConfiguration;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.ApplicationContext;
@@ -47,12 +41,8 @@ final class LoopbackBackends implements AutoCloseable {
 	/** The auto-configurations an actuator application with Resilience4j would run. */
 	static ApplicationContextRunner contextRunner() {
 		return new ApplicationContextRunner()
-			.withConfiguration(AutoConfigurations.of(OpenAiLbAutoConfiguration.class,
-					OpenAiLbClientsAutoConfiguration.class, OpenAiLbActuatorAutoConfiguration.class,
-					CircuitBreakerAutoConfiguration.class, EndpointAutoConfiguration.class,
-					HealthContributorAutoConfiguration.class, HealthEndpointAutoConfiguration.class,
-					MetricsAutoConfiguration.class, CompositeMeterRegistryAutoConfiguration.class,
-					SimpleMetricsExportAutoConfiguration.class))
+			.withConfiguration(AutoConfigurations.of(BootLine.ACTUATOR))
+		.withConfiguration(AutoConfigurations.of(OpenAiLbAutoConfiguration.class, OpenAiLbClientsAutoConfiguration.class, OpenAiLbActuatorAutoConfiguration.class))
 			.withPropertyValues("management.endpoint.health.show-details=always");
 	}
 

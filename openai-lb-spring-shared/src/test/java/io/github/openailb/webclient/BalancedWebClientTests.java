@@ -9,6 +9,7 @@ import com.github.tomakehurst.wiremock.WireMockServer;
 import io.github.openailb.autoconfigure.OpenAiLbAutoConfiguration;
 import io.github.openailb.autoconfigure.OpenAiLbClientsAutoConfiguration;
 import io.github.openailb.core.LoadBalancer;
+import io.github.openailb.testsupport.BootLine;
 import io.github.openailb.testsupport.RawBackend;
 import io.github.openailb.testsupport.LoopbackBackends;
 import io.github.openailb.testsupport.ScriptedBackend;
@@ -18,8 +19,6 @@ import reactor.core.publisher.Flux;
 import reactor.test.StepVerifier;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
-import org.springframework.boot.autoconfigure.web.reactive.function.client.ClientHttpConnectorAutoConfiguration;
-import org.springframework.boot.autoconfigure.web.reactive.function.client.WebClientAutoConfiguration;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.core.ParameterizedTypeReference;
 import org.springframework.http.MediaType;
@@ -47,9 +46,8 @@ class BalancedWebClientTests {
 	final LoopbackBackends backends = new LoopbackBackends();
 
 	private final ApplicationContextRunner runner = new ApplicationContextRunner()
-		.withConfiguration(AutoConfigurations.of(ClientHttpConnectorAutoConfiguration.class,
-				WebClientAutoConfiguration.class, OpenAiLbAutoConfiguration.class,
-				OpenAiLbClientsAutoConfiguration.class))
+		.withConfiguration(AutoConfigurations.of(BootLine.WEB_CLIENT))
+		.withConfiguration(AutoConfigurations.of(OpenAiLbAutoConfiguration.class, OpenAiLbClientsAutoConfiguration.class))
 		.withPropertyValues("openai.lb.response-timeout=2s", "openai.lb.connect-timeout=1s");
 
 	@Test

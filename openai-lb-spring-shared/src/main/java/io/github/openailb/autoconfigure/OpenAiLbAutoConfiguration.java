@@ -18,7 +18,6 @@ import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
-import org.springframework.boot.autoconfigure.web.reactive.function.client.ClientHttpConnectorAutoConfiguration;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.context.properties.bind.Bindable;
 import org.springframework.boot.context.properties.bind.Binder;
@@ -31,9 +30,13 @@ import org.springframework.http.client.reactive.ClientHttpConnector;
 /**
  * Auto-configuration of the openai-lb engine and its shared balanced transport.
  */
-// after Boot's connector: ours must never stand in for the application's ClientHttpConnector
-@AutoConfiguration(after = ClientHttpConnectorAutoConfiguration.class,
-		afterName = "io.github.resilience4j.springboot3.circuitbreaker.autoconfigure.CircuitBreakerAutoConfiguration")
+// after Boot's connector: ours must never stand in for the application's ClientHttpConnector.
+// Named by string: this class is compiled for Boot 3 and Boot 4, where these live in other places.
+@AutoConfiguration(afterName = {
+		"org.springframework.boot.autoconfigure.web.reactive.function.client.ClientHttpConnectorAutoConfiguration",
+		"org.springframework.boot.http.client.autoconfigure.reactive.ReactiveHttpClientAutoConfiguration",
+		"io.github.resilience4j.springboot3.circuitbreaker.autoconfigure.CircuitBreakerAutoConfiguration",
+		"io.github.resilience4j.springboot.circuitbreaker.autoconfigure.CircuitBreakerAutoConfiguration" })
 @ConditionalOnProperty(prefix = "openai.lb", name = "enabled", havingValue = "true", matchIfMissing = true)
 @ConditionalOnClass({ ClientHttpConnector.class, HttpClient.class })
 @EnableConfigurationProperties(OpenAiLbProperties.class)
