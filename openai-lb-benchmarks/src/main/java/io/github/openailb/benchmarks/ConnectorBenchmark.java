@@ -6,7 +6,7 @@ import java.util.concurrent.TimeUnit;
 import io.github.openailb.auth.ApiKeyCredentials;
 import io.github.openailb.core.BalancerConfig;
 import io.github.openailb.core.LoadBalancer;
-import io.github.openailb.webclient.BalancingClientHttpConnector;
+import io.github.openailb.transport.BalancingClientHttpConnector;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Mode;

@@ -13,7 +13,7 @@ import com.azure.core.http.policy.ExponentialBackoffOptions;
 import com.azure.core.http.policy.RetryOptions;
 import com.azure.core.http.netty.NettyAsyncHttpClientBuilder;
 import io.github.openailb.azure.BalancingAzureHttpClient;
-import io.github.openailb.webclient.BalancingClientHttpConnector;
+import io.github.openailb.transport.BalancingClientHttpConnector;
 import reactor.netty.resources.ConnectionProvider;
 
 import org.springframework.ai.azure.openai.AzureOpenAiChatModel;

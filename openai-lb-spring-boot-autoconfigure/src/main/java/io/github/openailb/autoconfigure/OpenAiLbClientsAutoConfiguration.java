@@ -2,7 +2,7 @@ package io.github.openailb.autoconfigure;
 
 import io.github.openailb.core.LoadBalancer;
 import io.github.openailb.restclient.BalancingClientHttpRequestInterceptor;
-import io.github.openailb.webclient.BalancingClientHttpConnector;
+import io.github.openailb.transport.BalancingClientHttpConnector;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;

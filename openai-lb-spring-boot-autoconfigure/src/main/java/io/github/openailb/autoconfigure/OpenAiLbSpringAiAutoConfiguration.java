@@ -10,7 +10,7 @@ import com.azure.core.http.policy.RetryOptions;
 import io.github.openailb.azure.BalancingAzureHttpClient;
 import io.github.openailb.restclient.BalancingClientHttpRequestInterceptor;
 import io.github.openailb.core.LoadBalancer;
-import io.github.openailb.webclient.BalancingClientHttpConnector;
+import io.github.openailb.transport.BalancingClientHttpConnector;
 
 import org.springframework.ai.model.azure.openai.autoconfigure.AzureOpenAIClientBuilderCustomizer;
 import org.springframework.ai.openai.api.OpenAiApi;

@@ -3,7 +3,7 @@ package io.github.openailb.autoconfigure;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-import io.github.openailb.webclient.BalancingClientHttpConnector;
+import io.github.openailb.transport.BalancingClientHttpConnector;
 
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.env.EnvironmentPostProcessor;

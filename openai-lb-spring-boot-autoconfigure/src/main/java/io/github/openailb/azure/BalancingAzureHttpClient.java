@@ -13,7 +13,7 @@ import com.azure.core.http.HttpRequest;
 import com.azure.core.http.HttpResponse;
 import com.azure.core.util.Context;
 import com.azure.core.util.FluxUtil;
-import io.github.openailb.webclient.BalancingClientHttpConnector;
+import io.github.openailb.transport.BalancingClientHttpConnector;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 

@@ -4,7 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
 
-import io.github.openailb.webclient.BalancingClientHttpConnector;
+import io.github.openailb.transport.BalancingClientHttpConnector;
 
 import org.springframework.core.io.buffer.DataBufferUtils;
 import org.springframework.http.HttpHeaders;

@@ -14,7 +14,7 @@ import io.github.openailb.testsupport.Awaits;
 import io.github.openailb.testsupport.BootLine;
 import io.github.openailb.testsupport.LoopbackBackends;
 import io.github.openailb.testsupport.RedisServerProcess;
-import io.github.openailb.webclient.BalancingClientHttpConnector;
+import io.github.openailb.transport.BalancingClientHttpConnector;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

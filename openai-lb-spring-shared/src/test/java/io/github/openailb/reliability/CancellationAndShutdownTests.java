@@ -18,7 +18,7 @@ import io.github.openailb.core.LoadBalancer;
 import io.github.openailb.core.Step;
 import io.github.openailb.testsupport.BootLine;
 import io.github.openailb.testsupport.LoopbackBackends;
-import io.github.openailb.webclient.ReactorTransport;
+import io.github.openailb.transport.ReactorTransport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import reactor.core.Disposable;

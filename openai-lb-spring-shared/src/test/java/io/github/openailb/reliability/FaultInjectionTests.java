@@ -22,7 +22,7 @@ import io.github.openailb.core.NoBackendAnsweredException;
 import io.github.openailb.reliability.FaultServer.Answer;
 import io.github.openailb.reliability.FaultServer.Fault;
 import io.github.openailb.testsupport.BootLine;
-import io.github.openailb.webclient.BalancingClientHttpConnector;
+import io.github.openailb.transport.BalancingClientHttpConnector;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import org.junit.jupiter.api.AfterEach;

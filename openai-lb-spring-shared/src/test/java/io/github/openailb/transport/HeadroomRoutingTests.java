@@ -1,4 +1,4 @@
-package io.github.openailb.webclient;
+package io.github.openailb.transport;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;

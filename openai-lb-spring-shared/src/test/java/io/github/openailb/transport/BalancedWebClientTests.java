@@ -1,4 +1,4 @@
-package io.github.openailb.webclient;
+package io.github.openailb.transport;
 
 import java.time.Duration;
 import java.util.List;
