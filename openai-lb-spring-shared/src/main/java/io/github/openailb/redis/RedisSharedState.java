@@ -4,7 +4,9 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -360,6 +362,25 @@ public class RedisSharedState implements SharedState, SmartLifecycle, Disposable
 			readThrough(this.listener);
 		}
 
+	}
+
+	/**
+	 * What the health indicators report of this store: {@code store} ({@code redis}, or
+	 * {@code degraded} while Redis is away), {@code namespace}, and the last {@code error} while
+	 * degraded. The store is never reported DOWN: the balancer still works from its local state,
+	 * so the application must not be restarted for it.
+	 * @return the details, checked now
+	 */
+	public Map<String, Object> healthDetails() {
+		boolean connected = check();
+		Map<String, Object> details = new LinkedHashMap<>();
+		details.put("store", connected ? "redis" : "degraded");
+		details.put("namespace", namespace());
+		String error = lastError();
+		if (!connected && error != null) {
+			details.put("error", error);
+		}
+		return details;
 	}
 
 }

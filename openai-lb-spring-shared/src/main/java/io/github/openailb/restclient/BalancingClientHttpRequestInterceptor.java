@@ -2,11 +2,10 @@ package io.github.openailb.restclient;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InterruptedIOException;
 
 import io.github.openailb.transport.BalancingClientHttpConnector;
+import io.github.openailb.transport.BlockingExchange;
 
-import org.springframework.core.io.buffer.DataBufferUtils;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpRequest;
 import org.springframework.http.HttpStatusCode;
@@ -56,26 +55,9 @@ public final class BalancingClientHttpRequestInterceptor implements ClientHttpRe
 		}
 		String path = request.getURI().getRawPath();
 		String query = request.getURI().getRawQuery();
-		org.springframework.http.client.reactive.ClientHttpResponse response;
-		java.util.concurrent.CompletableFuture<org.springframework.http.client.reactive.ClientHttpResponse> answer = this.connector
-			.exchange(request.getMethod(), (query != null) ? path + "?" + query : path, request.getHeaders(), body)
-			.toFuture();
-		try {
-			response = answer.get();
-		}
-		catch (InterruptedException ex) {
-			// the caller gave up: cancel the attempt so its connection closes and no backend is blamed
-			answer.cancel(true);
-			Thread.currentThread().interrupt();
-			throw new InterruptedIOException("Interrupted while waiting for a balanced answer");
-		}
-		catch (java.util.concurrent.ExecutionException ex) {
-			Throwable cause = ex.getCause();
-			if (cause instanceof IOException io) {
-				throw io;
-			}
-			throw new IOException(cause.getMessage(), cause);
-		}
+		org.springframework.http.client.reactive.ClientHttpResponse response = BlockingExchange.exchange(this.connector,
+				request.getMethod(), (query != null) ? path + "?" + query : path, request.getHeaders(), body,
+				() -> false);
 		return new StreamedResponse(response);
 	}
 
@@ -108,7 +90,7 @@ public final class BalancingClientHttpRequestInterceptor implements ClientHttpRe
 		@Override
 		public synchronized InputStream getBody() {
 			if (this.body == null) {
-				this.body = DataBufferUtils.subscriberInputStream(this.response.getBody(), 4);
+				this.body = BlockingExchange.body(this.response);
 			}
 			return this.body;
 		}

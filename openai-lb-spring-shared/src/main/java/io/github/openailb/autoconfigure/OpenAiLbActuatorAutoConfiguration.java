@@ -1,45 +1,37 @@
 package io.github.openailb.autoconfigure;
 
 import io.github.openailb.actuate.OpenAiLbBackendStateMetrics;
-import io.github.openailb.actuate.OpenAiLbHealthIndicator;
 import io.github.openailb.actuate.OpenAiLbMetrics;
 import io.github.openailb.core.BackendConfig;
 import io.github.openailb.core.BalancerConfig;
 import io.github.openailb.core.LoadBalancer;
 import io.micrometer.core.instrument.MeterRegistry;
 
-import org.springframework.boot.actuate.autoconfigure.health.ConditionalOnEnabledHealthIndicator;
-import org.springframework.boot.actuate.health.HealthIndicator;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Import;
 
 /**
  * Health indicator ({@code openAiLb}) and Micrometer metrics of the openai-lb balancer.
  */
+// Boot 3 and Boot 4 names: this class is compiled for both lines; the health indicator, whose
+// types differ between them, comes from each line's HealthConfigurations
 @AutoConfiguration(after = OpenAiLbAutoConfiguration.class,
 		afterName = { "org.springframework.boot.actuate.autoconfigure.health.HealthContributorAutoConfiguration",
 				"org.springframework.boot.actuate.autoconfigure.metrics.MetricsAutoConfiguration",
 				"org.springframework.boot.actuate.autoconfigure.metrics.CompositeMeterRegistryAutoConfiguration",
-				"org.springframework.boot.actuate.autoconfigure.metrics.export.simple.SimpleMetricsExportAutoConfiguration" })
+				"org.springframework.boot.actuate.autoconfigure.metrics.export.simple.SimpleMetricsExportAutoConfiguration",
+				"org.springframework.boot.health.autoconfigure.contributor.HealthContributorAutoConfiguration",
+				"org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration",
+				"org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration",
+				"org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration" })
 @ConditionalOnBean(LoadBalancer.class)
+@Import(HealthConfigurations.BalancerHealthConfiguration.class)
 public class OpenAiLbActuatorAutoConfiguration {
-
-	@Configuration(proxyBeanMethods = false)
-	@ConditionalOnClass(HealthIndicator.class)
-	@ConditionalOnEnabledHealthIndicator("openAiLb")
-	static class HealthConfiguration {
-
-		@Bean
-		@ConditionalOnMissingBean
-		OpenAiLbHealthIndicator openAiLbHealthIndicator(LoadBalancer balancer) {
-			return new OpenAiLbHealthIndicator(balancer);
-		}
-
-	}
 
 	@Configuration(proxyBeanMethods = false)
 	@ConditionalOnClass(MeterRegistry.class)

@@ -86,6 +86,16 @@ final class ChatBackends implements AutoCloseable {
 		return COMPLETION.formatted(content);
 	}
 
+	/** An embeddings answer of one vector. */
+	static String embedding(float... vector) {
+		StringBuilder values = new StringBuilder();
+		for (float value : vector) {
+			values.append((values.length() > 0) ? "," : "").append(value);
+		}
+		return "{\"object\":\"list\",\"data\":[{\"object\":\"embedding\",\"index\":0,\"embedding\":[" + values
+				+ "]}],\"model\":\"text-embedding-3-small\",\"usage\":{\"prompt_tokens\":1,\"total_tokens\":1}}";
+	}
+
 	static String chunk(String content) {
 		return "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":1700000000,\"model\":\"gpt-4o\","
 				+ "\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"" + content

@@ -9,17 +9,9 @@ import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
-import org.springframework.boot.autoconfigure.web.client.RestClientAutoConfiguration;
-import org.springframework.boot.autoconfigure.web.reactive.function.client.ClientHttpConnectorAutoConfiguration;
-import org.springframework.boot.autoconfigure.web.reactive.function.client.WebClientAutoConfiguration;
-import org.springframework.boot.web.client.RestClientCustomizer;
-import org.springframework.boot.web.reactive.function.client.WebClientCustomizer;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
-import org.springframework.core.Ordered;
-import org.springframework.core.annotation.Order;
-import org.springframework.http.client.reactive.ClientHttpConnector;
-import org.springframework.http.client.reactive.ReactorClientHttpConnector;
+import org.springframework.context.annotation.Import;
 import org.springframework.web.client.RestClient;
 import org.springframework.web.reactive.function.client.WebClient;
 
@@ -28,9 +20,18 @@ import org.springframework.web.reactive.function.client.WebClient;
  * client built from the application's builders balance the calls it sends to
  * {@value BalancingClientHttpConnector#BASE_URL} (and only those).
  */
-@AutoConfiguration(after = { OpenAiLbAutoConfiguration.class, RestClientAutoConfiguration.class,
-		WebClientAutoConfiguration.class, ClientHttpConnectorAutoConfiguration.class })
+// Boot 3 and Boot 4 names; the customizers, whose types moved in Boot 4, come from each line's
+// ClientCustomizers
+@AutoConfiguration(after = OpenAiLbAutoConfiguration.class,
+		afterName = { "org.springframework.boot.autoconfigure.web.client.RestClientAutoConfiguration",
+				"org.springframework.boot.autoconfigure.web.reactive.function.client.WebClientAutoConfiguration",
+				"org.springframework.boot.autoconfigure.web.reactive.function.client.ClientHttpConnectorAutoConfiguration",
+				"org.springframework.boot.restclient.autoconfigure.RestClientAutoConfiguration",
+				"org.springframework.boot.webclient.autoconfigure.WebClientAutoConfiguration",
+				"org.springframework.boot.http.client.autoconfigure.reactive.ReactiveHttpClientAutoConfiguration" })
 @ConditionalOnBean(LoadBalancer.class)
+@Import({ ClientCustomizers.RestClientCustomizerConfiguration.class,
+		ClientCustomizers.WebClientCustomizerConfiguration.class })
 public class OpenAiLbClientsAutoConfiguration {
 
 	@Configuration(proxyBeanMethods = false)
@@ -41,12 +42,6 @@ public class OpenAiLbClientsAutoConfiguration {
 		@ConditionalOnMissingBean
 		BalancingClientHttpRequestInterceptor openAiLbRequestInterceptor(@OpenAiLoadBalanced BalancingClientHttpConnector connector) {
 			return new BalancingClientHttpRequestInterceptor(connector);
-		}
-
-		@Bean
-		@Order(Ordered.LOWEST_PRECEDENCE)
-		RestClientCustomizer openAiLbRestClientCustomizer(BalancingClientHttpRequestInterceptor interceptor) {
-			return interceptor::applyTo;
 		}
 
 		@Bean(defaultCandidate = false)
@@ -63,16 +58,6 @@ public class OpenAiLbClientsAutoConfiguration {
 	@Configuration(proxyBeanMethods = false)
 	@ConditionalOnClass(WebClient.class)
 	static class WebClientConfiguration {
-
-		@Bean
-		@Order(Ordered.LOWEST_PRECEDENCE)
-		WebClientCustomizer openAiLbWebClientCustomizer(@OpenAiLoadBalanced BalancingClientHttpConnector connector,
-				ObjectProvider<ClientHttpConnector> applicationConnector) {
-			// requests to other hosts keep going through the application's own connector
-			ClientHttpConnector passThrough = applicationConnector.getIfAvailable(ReactorClientHttpConnector::new);
-			BalancingClientHttpConnector balanced = connector.withPassThrough(passThrough);
-			return (builder) -> builder.clientConnector(balanced);
-		}
 
 		@Bean(defaultCandidate = false)
 		@OpenAiLoadBalanced

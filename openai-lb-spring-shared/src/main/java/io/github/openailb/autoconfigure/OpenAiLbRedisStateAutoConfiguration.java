@@ -6,16 +6,13 @@ import io.github.openailb.core.InvalidConfigurationException;
 import io.github.openailb.redis.RedisSharedState;
 import io.lettuce.core.RedisClient;
 
-import org.springframework.boot.actuate.autoconfigure.health.ConditionalOnEnabledHealthIndicator;
-import org.springframework.boot.actuate.health.Health;
-import org.springframework.boot.actuate.health.HealthIndicator;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
-import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Import;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
 
 /**
@@ -24,10 +21,12 @@ import org.springframework.data.redis.connection.RedisConnectionFactory;
  * ({@code spring.data.redis.*}) and the same {@code openai.lb.state.namespace}.
  */
 @AutoConfiguration(before = OpenAiLbAutoConfiguration.class,
-		afterName = "org.springframework.boot.autoconfigure.data.redis.RedisAutoConfiguration")
+		afterName = { "org.springframework.boot.autoconfigure.data.redis.RedisAutoConfiguration",
+				"org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration" })
 @ConditionalOnClass({ RedisConnectionFactory.class, RedisClient.class })
 @ConditionalOnProperty(prefix = "openai.lb.state", name = "store", havingValue = "redis")
 @EnableConfigurationProperties(OpenAiLbProperties.class)
+@Import(HealthConfigurations.StateHealthConfiguration.class)
 public class OpenAiLbRedisStateAutoConfiguration {
 
 	@Bean
@@ -52,33 +51,6 @@ public class OpenAiLbRedisStateAutoConfiguration {
 	@ConditionalOnMissingBean(name = "openAiLbRedisStateCustomizer")
 	LoadBalancerCustomizer openAiLbRedisStateCustomizer(RedisSharedState sharedState) {
 		return (builder) -> builder.sharedState(sharedState);
-	}
-
-	@Configuration(proxyBeanMethods = false)
-	@ConditionalOnClass(HealthIndicator.class)
-	@ConditionalOnEnabledHealthIndicator("openAiLbState")
-	static class StateHealthConfiguration {
-
-		/**
-		 * UP with {@code store: degraded} while Redis is away: the balancer still works from its
-		 * local state, so the application must not be reported DOWN (and restarted) for it.
-		 */
-		@Bean
-		@ConditionalOnMissingBean(name = "openAiLbStateHealthIndicator")
-		HealthIndicator openAiLbStateHealthIndicator(RedisSharedState sharedState) {
-			return () -> {
-				boolean connected = sharedState.check();
-				Health.Builder health = Health.up()
-					.withDetail("store", connected ? "redis" : "degraded")
-					.withDetail("namespace", sharedState.namespace());
-				String error = sharedState.lastError();
-				if (!connected && error != null) {
-					health.withDetail("error", error);
-				}
-				return health.build();
-			};
-		}
-
 	}
 
 }

@@ -1,0 +1,32 @@
+package io.github.openailb.actuate;
+
+import io.github.openailb.core.LoadBalancer;
+
+import org.springframework.boot.health.contributor.AbstractHealthIndicator;
+import org.springframework.boot.health.contributor.Health;
+import org.springframework.boot.health.contributor.HealthIndicator;
+
+/**
+ * {@link HealthIndicator} of the balancer: {@code UP} while any backend can take traffic,
+ * {@code DOWN} when none can, with what each backend is doing. Shows host names only, never a
+ * key, a token, a path or a query string.
+ */
+public class OpenAiLbHealthIndicator extends AbstractHealthIndicator {
+
+	private final LoadBalancer balancer;
+
+	/**
+	 * Create an indicator of the given balancer.
+	 * @param balancer the balancer
+	 */
+	public OpenAiLbHealthIndicator(LoadBalancer balancer) {
+		super("openai-lb health check failed");
+		this.balancer = balancer;
+	}
+
+	@Override
+	protected void doHealthCheck(Health.Builder builder) {
+		builder.status(HealthDetails.isUp(this.balancer) ? "UP" : "DOWN").withDetails(HealthDetails.of(this.balancer));
+	}
+
+}

@@ -1,0 +1,45 @@
+package io.github.openailb.autoconfigure;
+
+import io.github.openailb.core.LoadBalancer;
+import io.github.openailb.openai.BalancingOkHttpInterceptor;
+import io.github.openailb.transport.BalancingClientHttpConnector;
+import okhttp3.Interceptor;
+
+import org.springframework.ai.openai.http.okhttp.OpenAiHttpClientBuilderCustomizer;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.context.annotation.Bean;
+import org.springframework.core.Ordered;
+import org.springframework.core.annotation.Order;
+
+/**
+ * Balances Spring AI 2's OpenAI models ({@code OpenAiChatModel}, {@code OpenAiEmbeddingModel},
+ * and every other model Spring AI builds on the OpenAI Java SDK): their OkHttp clients end in a
+ * {@link BalancingOkHttpInterceptor}, so each call and stream goes through the one engine.
+ */
+@AutoConfiguration(after = OpenAiLbAutoConfiguration.class,
+		beforeName = { "org.springframework.ai.model.openai.autoconfigure.OpenAiChatAutoConfiguration",
+				"org.springframework.ai.model.openai.autoconfigure.OpenAiEmbeddingAutoConfiguration" })
+@ConditionalOnBean(LoadBalancer.class)
+@ConditionalOnClass({ OpenAiHttpClientBuilderCustomizer.class, Interceptor.class })
+public class OpenAiLbSpringAiAutoConfiguration {
+
+	@Bean
+	@ConditionalOnMissingBean
+	BalancingOkHttpInterceptor openAiLbOkHttpInterceptor(@OpenAiLoadBalanced BalancingClientHttpConnector connector) {
+		return new BalancingOkHttpInterceptor(connector);
+	}
+
+	/**
+	 * Last, so that interceptors of the application's own customizers still see (and may adjust)
+	 * each request before it is balanced.
+	 */
+	@Bean
+	@Order(Ordered.LOWEST_PRECEDENCE)
+	OpenAiHttpClientBuilderCustomizer openAiLbOpenAiHttpClientCustomizer(BalancingOkHttpInterceptor interceptor) {
+		return (builder) -> builder.interceptor(interceptor);
+	}
+
+}
