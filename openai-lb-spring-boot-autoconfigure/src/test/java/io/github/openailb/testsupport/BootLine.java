@@ -1,8 +1,12 @@
 package io.github.openailb.testsupport;
 
 import java.util.Map;
+import java.util.stream.Collectors;
 
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.springboot3.circuitbreaker.autoconfigure.CircuitBreakerAutoConfiguration;
+import io.github.resilience4j.springboot3.circuitbreaker.autoconfigure.CircuitBreakersHealthIndicatorAutoConfiguration;
+import io.github.resilience4j.springboot3.circuitbreaker.monitoring.endpoint.CircuitBreakerEndpoint;
 
 import org.springframework.boot.actuate.autoconfigure.endpoint.EndpointAutoConfiguration;
 import org.springframework.boot.actuate.autoconfigure.health.HealthContributorAutoConfiguration;
@@ -43,6 +47,16 @@ public final class BootLine {
 			HealthEndpointAutoConfiguration.class, MetricsAutoConfiguration.class,
 			CompositeMeterRegistryAutoConfiguration.class, SimpleMetricsExportAutoConfiguration.class };
 
+	/** Boot's meter registry, as an application with the actuator has it. */
+	public static final Class<?>[] METRICS = { MetricsAutoConfiguration.class,
+			CompositeMeterRegistryAutoConfiguration.class, SimpleMetricsExportAutoConfiguration.class };
+
+	/** Resilience4j's {@code circuitBreakers} health contributor. */
+	public static final Class<?>[] CIRCUIT_BREAKERS_HEALTH = { CircuitBreakersHealthIndicatorAutoConfiguration.class };
+
+	/** Boot's health indicator type, whose absence turns our health indicators off. */
+	public static final Class<?> HEALTH_INDICATOR = HealthIndicator.class;
+
 	private BootLine() {
 	}
 
@@ -55,6 +69,22 @@ public final class BootLine {
 	/** What the health endpoint answers for one component (the object rendered as JSON). */
 	public static Object healthEndpoint(ApplicationContext context, String path) {
 		return context.getBean(HealthEndpoint.class).healthForPath(path);
+	}
+
+	/** What the health endpoint answers for one component, as status code and details. */
+	public static HealthReport healthEndpointReport(ApplicationContext context, String path) {
+		Health health = (Health) healthEndpoint(context, path);
+		return new HealthReport(health.getStatus().getCode(), health.getDetails());
+	}
+
+	/** The state of each circuit breaker as Resilience4j's {@code circuitbreakers} endpoint shows it. */
+	public static Map<String, CircuitBreaker.State> circuitBreakerEndpoint(ApplicationContext context) {
+		return context.getBean(CircuitBreakerEndpoint.class)
+			.getAllCircuitBreakers()
+			.getCircuitBreakers()
+			.entrySet()
+			.stream()
+			.collect(Collectors.toMap(Map.Entry::getKey, (entry) -> entry.getValue().getState()));
 	}
 
 	/**

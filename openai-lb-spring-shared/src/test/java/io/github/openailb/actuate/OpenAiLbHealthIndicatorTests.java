@@ -7,12 +7,10 @@ import java.util.Map;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import io.github.openailb.autoconfigure.LoadBalancerCustomizer;
 import io.github.openailb.core.LoadBalancer;
+import io.github.openailb.testsupport.BootLine;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import org.junit.jupiter.api.Test;
 
-import org.springframework.boot.actuate.health.Health;
-import org.springframework.boot.actuate.health.HealthEndpoint;
-import org.springframework.boot.actuate.health.Status;
 import org.springframework.context.ApplicationContext;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
@@ -36,14 +34,13 @@ class OpenAiLbHealthIndicatorTests {
 				.withPropertyValues(LoopbackBackends.backend(1, "b", b, 2))
 				.withBean(LoadBalancerCustomizer.class, () -> clockedBreakers(clock))
 				.run((context) -> {
-					assertThat(health(context).getStatus()).isEqualTo(Status.UP);
+					assertThat(health(context).status()).isEqualTo("UP");
 					assertThat(backend(context, "a")).containsEntry("state", "AVAILABLE")
 						.containsEntry("circuitBreaker", "CLOSED")
 						.doesNotContainKey("coolingDownUntil");
 
 					assertThat(LoopbackBackends.call(context)).isEqualTo(429);
-					Health down = health(context);
-					assertThat(down.getStatus()).isEqualTo(Status.DOWN);
+					assertThat(health(context).status()).isEqualTo("DOWN");
 					assertThat(backend(context, "a")).containsEntry("state", "COOLING_DOWN")
 						.containsEntry("coolingDownUntil", clock.instant().plusSeconds(30).toString())
 						.containsEntry("circuitBreaker", "OPEN");
@@ -51,7 +48,7 @@ class OpenAiLbHealthIndicatorTests {
 						.containsEntry("coolingDownUntil", clock.instant().plusSeconds(60).toString());
 
 					clock.advance(Duration.ofSeconds(30).plusMillis(1));
-					assertThat(health(context).getStatus()).isEqualTo(Status.UP);
+					assertThat(health(context).status()).isEqualTo("UP");
 					a.stubFor(post(anyUrl()).willReturn(okJson("{}")));
 					assertThat(LoopbackBackends.call(context)).isEqualTo(200);
 					assertThat(backend(context, "a")).containsEntry("state", "HALF_OPEN");
@@ -78,7 +75,7 @@ class OpenAiLbHealthIndicatorTests {
 				.withPropertyValues("openai.lb.backends[1].weight=3")
 				.run((context) -> {
 					assertThat(LoopbackBackends.call(context)).isEqualTo(200);
-					assertThat(health(context).getStatus()).isEqualTo(Status.UP);
+					assertThat(health(context).status()).isEqualTo("UP");
 					assertThat(backend(context, "a")).containsEntry("host", "localhost:" + a.port())
 						.containsEntry("priority", 1)
 						.containsEntry("state", "MISCONFIGURED")
@@ -129,15 +126,15 @@ class OpenAiLbHealthIndicatorTests {
 		return (builder) -> builder.clock(clock).circuitBreakers(registry::circuitBreaker);
 	}
 
-	static Health health(ApplicationContext context) {
-		return (Health) context.getBean(HealthEndpoint.class).healthForPath("openAiLb");
+	static BootLine.HealthReport health(ApplicationContext context) {
+		return BootLine.healthEndpointReport(context, "openAiLb");
 	}
 
 	/** One backend's details as the JSON a client of {@code /actuator/health} reads. */
 	@SuppressWarnings("unchecked")
 	static Map<String, Object> backend(ApplicationContext context, String name) throws Exception {
 		com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
-		Map<String, Object> health = json.readValue(json.writeValueAsString(health(context)), Map.class);
+		Map<String, Object> health = json.readValue(json.writeValueAsString(BootLine.healthEndpoint(context, "openAiLb")), Map.class);
 		Map<String, Object> details = (Map<String, Object>) health.get("details");
 		return ((Map<String, Map<String, Object>>) details.get("backends")).get(name);
 	}

@@ -4,14 +4,11 @@ import io.github.openailb.autoconfigure.OpenAiLbActuatorAutoConfiguration;
 import io.github.openailb.autoconfigure.OpenAiLbAutoConfiguration;
 import io.github.openailb.core.BalancerConfig;
 import io.github.openailb.core.LoadBalancer;
+import io.github.openailb.testsupport.BootLine;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 
-import org.springframework.boot.actuate.autoconfigure.metrics.CompositeMeterRegistryAutoConfiguration;
-import org.springframework.boot.actuate.autoconfigure.metrics.MetricsAutoConfiguration;
-import org.springframework.boot.actuate.autoconfigure.metrics.export.simple.SimpleMetricsExportAutoConfiguration;
-import org.springframework.boot.actuate.health.HealthIndicator;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
@@ -21,9 +18,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 class OpenAiLbActuatorAutoConfigurationTests {
 
 	private final ApplicationContextRunner contextRunner = new ApplicationContextRunner()
+		.withConfiguration(AutoConfigurations.of(BootLine.METRICS))
 		.withConfiguration(AutoConfigurations.of(OpenAiLbAutoConfiguration.class,
-				OpenAiLbActuatorAutoConfiguration.class, MetricsAutoConfiguration.class,
-				CompositeMeterRegistryAutoConfiguration.class, SimpleMetricsExportAutoConfiguration.class))
+				OpenAiLbActuatorAutoConfiguration.class))
 		.withPropertyValues("openai.lb.backends[0].name=a", "openai.lb.backends[0].url=http://localhost:1");
 
 	@Test
@@ -63,7 +60,7 @@ class OpenAiLbActuatorAutoConfigurationTests {
 
 	@Test
 	void noHealthWithoutActuator() {
-		this.contextRunner.withClassLoader(new FilteredClassLoader(HealthIndicator.class))
+		this.contextRunner.withClassLoader(new FilteredClassLoader(BootLine.HEALTH_INDICATOR))
 			.run((context) -> assertThat(context).doesNotHaveBean(OpenAiLbHealthIndicator.class)
 				.hasSingleBean(LoadBalancer.class));
 	}

@@ -9,16 +9,12 @@ import io.github.openailb.autoconfigure.LoadBalancerCustomizer;
 import io.github.openailb.core.Backend;
 import io.github.openailb.core.BackendState;
 import io.github.openailb.core.LoadBalancer;
+import io.github.openailb.testsupport.BootLine;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
-import io.github.resilience4j.common.circuitbreaker.monitoring.endpoint.CircuitBreakerDetails;
-import io.github.resilience4j.springboot3.circuitbreaker.autoconfigure.CircuitBreakersHealthIndicatorAutoConfiguration;
-import io.github.resilience4j.springboot3.circuitbreaker.monitoring.endpoint.CircuitBreakerEndpoint;
 import org.junit.jupiter.api.Test;
 
-import org.springframework.boot.actuate.health.Health;
-import org.springframework.boot.actuate.health.HealthEndpoint;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
@@ -189,7 +185,7 @@ class CircuitBreakerTests {
 			a.stubFor(post(anyUrl()).willReturn(aResponse().withStatus(429).withHeader("Retry-After", "30")));
 			b.stubFor(post(anyUrl()).willReturn(okJson("{}")));
 			LoopbackBackends.contextRunner()
-				.withConfiguration(AutoConfigurations.of(CircuitBreakersHealthIndicatorAutoConfiguration.class))
+				.withConfiguration(AutoConfigurations.of(BootLine.CIRCUIT_BREAKERS_HEALTH))
 				.withPropertyValues(LoopbackBackends.backend(0, "a", a, 1))
 				.withPropertyValues(LoopbackBackends.backend(1, "b", b, 2))
 				.withPropertyValues("management.endpoints.web.exposure.include=health,circuitbreakers",
@@ -198,14 +194,10 @@ class CircuitBreakerTests {
 						"resilience4j.circuitbreaker.instances.a.allow-health-indicator-to-fail=false")
 				.run((context) -> {
 					assertThat(LoopbackBackends.call(context)).isEqualTo(200);
-					Map<String, CircuitBreakerDetails> breakers = context.getBean(CircuitBreakerEndpoint.class)
-						.getAllCircuitBreakers()
-						.getCircuitBreakers();
-					assertThat(breakers).containsKeys("a", "b");
-					assertThat(breakers.get("a").getState()).isEqualTo(CircuitBreaker.State.OPEN);
-					assertThat(breakers.get("b").getState()).isEqualTo(CircuitBreaker.State.CLOSED);
-					Health health = (Health) context.getBean(HealthEndpoint.class).healthForPath("circuitBreakers");
-					assertThat(health.getDetails()).containsKey("a");
+					Map<String, CircuitBreaker.State> breakers = BootLine.circuitBreakerEndpoint(context);
+					assertThat(breakers).containsEntry("a", CircuitBreaker.State.OPEN)
+						.containsEntry("b", CircuitBreaker.State.CLOSED);
+					assertThat(BootLine.healthEndpointReport(context, "circuitBreakers").details()).containsKey("a");
 				});
 		}
 	}
