@@ -1,0 +1,49 @@
+package io.github.openailb.autoconfigure;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import io.github.openailb.openai.BalancingOkHttpInterceptor;
+import okhttp3.Interceptor;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.ai.openai.http.okhttp.OpenAiHttpClientBuilderCustomizer;
+import org.springframework.ai.openai.http.okhttp.SpringAiOpenAiHttpClient;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.test.context.FilteredClassLoader;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class OpenAiLbSpringAiAutoConfigurationTests {
+
+	private final ApplicationContextRunner runner = new ApplicationContextRunner()
+		.withConfiguration(AutoConfigurations.of(OpenAiLbAutoConfiguration.class, OpenAiLbSpringAiAutoConfiguration.class))
+		.withPropertyValues("openai.lb.backends[0].name=a", "openai.lb.backends[0].url=http://127.0.0.1:9");
+
+	@Test
+	void endsTheSdksOkHttpChainInTheBalancer() {
+		this.runner.run((context) -> {
+			assertThat(context).hasSingleBean(BalancingOkHttpInterceptor.class)
+				.hasSingleBean(OpenAiHttpClientBuilderCustomizer.class);
+			SpringAiOpenAiHttpClient.Builder builder = SpringAiOpenAiHttpClient.builder();
+			context.getBean(OpenAiHttpClientBuilderCustomizer.class).customize(builder);
+			List<Interceptor> interceptors = new ArrayList<>(builder.build().getOkHttpClient().interceptors());
+			assertThat(interceptors.get(interceptors.size() - 1))
+				.isSameAs(context.getBean(BalancingOkHttpInterceptor.class));
+		});
+	}
+
+	@Test
+	void backsOffWithoutSpringAiOpenAi() {
+		this.runner.withClassLoader(new FilteredClassLoader(OpenAiHttpClientBuilderCustomizer.class))
+			.run((context) -> assertThat(context).hasNotFailed().doesNotHaveBean(BalancingOkHttpInterceptor.class));
+	}
+
+	@Test
+	void backsOffWhenTheBalancerIsOff() {
+		this.runner.withPropertyValues("openai.lb.enabled=false")
+			.run((context) -> assertThat(context).hasNotFailed().doesNotHaveBean(BalancingOkHttpInterceptor.class));
+	}
+
+}
