@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 
+import io.github.openailb.simulator.SimulatedBackend;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 

@@ -1,4 +1,4 @@
-package io.github.openailb.demo.simulator;
+package io.github.openailb.simulator;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -26,10 +26,11 @@ import com.sun.net.httpserver.HttpServer;
 
 /**
  * One simulated Azure OpenAI instance on loopback: answers
- * {@code POST /openai/deployments/{deployment}/chat/completions} in the shape the Azure SDK
- * parses, as JSON or as a server-sent event stream, within a requests-per-minute budget.
+ * {@code POST /openai/deployments/{deployment}/chat/completions} in the shape the Azure and
+ * OpenAI SDKs parse, as JSON or as a server-sent event stream, within a requests-per-minute
+ * budget. Plain Java (JDK HTTP server, Jackson), so the demos of both Boot lines share it.
  */
-final class SimulatedBackend {
+public final class SimulatedBackend {
 
 	private static final Pattern CHAT_PATH = Pattern.compile("/openai/deployments/([^/]+)/chat/completions");
 
@@ -37,7 +38,7 @@ final class SimulatedBackend {
 
 	private final String name;
 
-	private final SimulatorProperties.Instance settings;
+	private final SimulatedInstance settings;
 
 	private final String apiKey;
 
@@ -50,17 +51,39 @@ final class SimulatedBackend {
 
 	private ExecutorService executor;
 
-	SimulatedBackend(String name, SimulatorProperties.Instance settings, String apiKey) {
+	/**
+	 * Create an instance; {@link #start()} opens its port.
+	 * @param name the name it reports in its answers and its {@code x-simulator-instance} header
+	 * @param settings its behaviour
+	 * @param apiKey the {@code api-key} it accepts; any other gets a 401
+	 */
+	public SimulatedBackend(String name, SimulatedInstance settings, String apiKey) {
 		this.name = name;
 		this.settings = settings;
 		this.apiKey = apiKey;
 	}
 
-	String name() {
+	/**
+	 * The instance's name.
+	 * @return the name
+	 */
+	public String name() {
 		return this.name;
 	}
 
-	void start() throws IOException {
+	/**
+	 * The port it listens on, once started.
+	 * @return the port
+	 */
+	public int port() {
+		return this.server.getAddress().getPort();
+	}
+
+	/**
+	 * Listen on the loopback address, on the configured port (0: a free one).
+	 * @throws IOException when the port cannot be opened
+	 */
+	public void start() throws IOException {
 		this.server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), this.settings.getPort()),
 				100);
 		this.executor = Executors.newCachedThreadPool((task) -> {
@@ -73,7 +96,8 @@ final class SimulatedBackend {
 		this.server.start();
 	}
 
-	void stop() {
+	/** Stop listening. */
+	public void stop() {
 		if (this.server != null) {
 			this.server.stop(0);
 			this.executor.shutdownNow();
