@@ -443,7 +443,8 @@ public class OpenAiLbProperties {
 	public static class SpringAi {
 
 		/**
-		 * Retries of the Azure SDK client behind AzureOpenAiChatModel; 0 because the balancer
+		 * Retries of the SDK client behind Spring AI's models (the Azure SDK of
+		 * AzureOpenAiChatModel on Boot 3, the OpenAI Java SDK on Boot 4); 0 because the balancer
 		 * already fails over, and a retrying SDK would sleep on the balancer's 429.
 		 */
 		private int sdkMaxRetries = 0;
