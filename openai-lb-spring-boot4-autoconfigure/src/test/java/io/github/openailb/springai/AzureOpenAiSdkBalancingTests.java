@@ -10,6 +10,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.ai.chat.client.ChatClient;
+import org.springframework.ai.embedding.EmbeddingModel;
 import org.springframework.context.ConfigurableApplicationContext;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
@@ -25,7 +26,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 /**
- * Spring AI 2's {@code OpenAiChatModel} in the SDK's Azure mode (Microsoft Foundry: deployment
+ * Spring AI 2's {@code OpenAiChatModel} and {@code OpenAiEmbeddingModel} in the SDK's Azure mode (Microsoft Foundry: deployment
  * paths, {@code api-key} header) balanced across loopback backends speaking the Azure shape. The
  * application sets only {@code openai.lb.backends[*]} and the deployment name, as a fresh
  * application would, and uses the {@code ChatClient.Builder} Spring AI gives it.
@@ -40,6 +41,8 @@ class AzureOpenAiSdkBalancingTests {
 
 	private ChatClient chat;
 
+	private EmbeddingModel embeddings;
+
 	@BeforeEach
 	void start() {
 		this.a = this.backends.start();
@@ -49,8 +52,10 @@ class AzureOpenAiSdkBalancingTests {
 				"--openai.lb.backends[1].name=sweden", "--openai.lb.backends[1].url=" + this.b.baseUrl(),
 				"--openai.lb.backends[1].api-key=key-b", "--openai.lb.backends[1].priority=2",
 				"--openai.lb.backends[1].deployment=gpt4o-sweden",
-				"--spring.ai.openai.microsoft-deployment-name=gpt-4o");
+				"--spring.ai.openai.microsoft-deployment-name=gpt-4o",
+				"--spring.ai.openai.embedding.model=embeddings");
 		this.chat = context.getBean(ChatClient.Builder.class).build();
+		this.embeddings = context.getBean(EmbeddingModel.class);
 	}
 
 	@AfterEach
@@ -87,6 +92,20 @@ class AzureOpenAiSdkBalancingTests {
 		assertThat(String.join("", parts)).isEqualTo("Hello");
 		assertThat(this.a.getAllServeEvents()).hasSize(1);
 		assertThat(this.b.getAllServeEvents()).hasSize(1);
+	}
+
+	@Test
+	void embeddingsUseTheirDeploymentPathAndFailOver() {
+		this.a.stubFor(post(anyUrl()).willReturn(okJson(ChatBackends.embedding(0.5f))));
+		assertThat(this.embeddings.embed("hi")).containsExactly(0.5f);
+		this.a.verify(postRequestedFor(urlPathEqualTo("/openai/deployments/embeddings/embeddings"))
+			.withHeader("api-key", equalTo("key-a")));
+		this.a.stubFor(post(anyUrl()).willReturn(aResponse().withStatus(429).withHeader("Retry-After", "30")));
+		this.b.stubFor(post(anyUrl()).willReturn(okJson(ChatBackends.embedding(0.25f))));
+		assertThat(this.embeddings.embed("hi")).containsExactly(0.25f);
+		// a backend's deployment replaces the one of every deployment path sent to it
+		this.b.verify(postRequestedFor(urlPathEqualTo("/openai/deployments/gpt4o-sweden/embeddings"))
+			.withHeader("api-key", equalTo("key-b")));
 	}
 
 	@Test
