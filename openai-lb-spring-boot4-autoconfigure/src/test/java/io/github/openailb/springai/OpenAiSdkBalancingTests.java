@@ -6,12 +6,16 @@ import java.util.List;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.openai.errors.RateLimitException;
+import io.github.openailb.actuate.OpenAiLbMetrics;
+import io.github.openailb.testsupport.Awaits;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.ai.chat.client.ChatClient;
 import org.springframework.ai.embedding.EmbeddingModel;
 import org.springframework.ai.openai.OpenAiChatModel;
+import org.springframework.ai.openai.OpenAiChatOptions;
 import org.springframework.context.ConfigurableApplicationContext;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
@@ -132,6 +136,26 @@ class OpenAiSdkBalancingTests {
 					.isNotNull());
 		assertThat(this.a.getAllServeEvents()).hasSize(1);
 		assertThat(this.b.getAllServeEvents()).hasSize(1);
+	}
+
+	@Test
+	void whenTheSdkGivesUpTheBalancedRequestIsCancelled() {
+		ConfigurableApplicationContext context = start("--openai.lb.response-timeout=30s");
+		ChatClient chat = ChatClient.create(context.getBean(OpenAiChatModel.class));
+		this.a.stubFor(post(anyUrl())
+			.willReturn(okJson(ChatBackends.completion("too late")).withFixedDelay(20_000)));
+		MeterRegistry meters = context.getBean(MeterRegistry.class);
+		assertTimeoutPreemptively(Duration.ofSeconds(10),
+				() -> assertThat(catchThrowable(() -> chat.prompt("hi")
+					.options(OpenAiChatOptions.builder().timeout(Duration.ofSeconds(1)))
+					.call()
+					.content())).isNotNull());
+		// the caller left after 1 s: the attempt is cancelled, not left running for 30 s
+		Awaits.until(Duration.ofSeconds(5),
+				() -> meters.find(OpenAiLbMetrics.REQUESTS).tag("ending", "CANCELLED").counter() != null
+						&& meters.find(OpenAiLbMetrics.REQUESTS).tag("ending", "CANCELLED").counter().count() == 1,
+				"the balanced request ends as cancelled");
+		assertThat(this.b.getAllServeEvents()).isEmpty();
 	}
 
 	@Test
