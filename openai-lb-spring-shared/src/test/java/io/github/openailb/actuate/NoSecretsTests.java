@@ -27,14 +27,18 @@ class NoSecretsTests {
 
 	private final LoggingSystem logging = LoggingSystem.get(getClass().getClassLoader());
 
+	private LogLevel configured;
+
 	@BeforeEach
 	void logEveryAttempt() {
+		this.configured = this.logging.getLoggerConfiguration("io.github.openailb").getConfiguredLevel();
 		this.logging.setLogLevel("io.github.openailb", LogLevel.DEBUG);
 	}
 
+	/** Back to the test configuration's level (INFO), not to the root's: later tests read INFO lines. */
 	@AfterEach
 	void restoreLogLevel() {
-		this.logging.setLogLevel("io.github.openailb", null);
+		this.logging.setLogLevel("io.github.openailb", this.configured);
 	}
 
 	@Test
