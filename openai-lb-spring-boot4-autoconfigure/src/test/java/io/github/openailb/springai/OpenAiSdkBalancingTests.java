@@ -159,6 +159,18 @@ class OpenAiSdkBalancingTests {
 	}
 
 	@Test
+	void aBaseUrlOfTheUsersOwnIsNotBalanced() {
+		WireMockServer own = this.backends.start();
+		own.stubFor(post(anyUrl()).willReturn(okJson(ChatBackends.completion("from-own"))));
+		ChatClient chat = chat("--spring.ai.openai.base-url=" + own.baseUrl() + "/v1",
+				"--spring.ai.openai.api-key=own-key");
+		assertThat(chat.prompt("hi").call().content()).isEqualTo("from-own");
+		own.verify(postRequestedFor(urlPathEqualTo(CHAT_PATH)).withHeader("Authorization", equalTo("Bearer own-key")));
+		assertThat(this.a.getAllServeEvents()).isEmpty();
+		assertThat(this.b.getAllServeEvents()).isEmpty();
+	}
+
+	@Test
 	void embeddingsAreBalanced() {
 		ConfigurableApplicationContext context = start("--spring.ai.openai.embedding.model=text-embedding-3-small");
 		this.a.stubFor(post(anyUrl()).willReturn(aResponse().withStatus(429).withHeader("Retry-After", "30")));
