@@ -5,8 +5,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
+import com.openai.errors.OpenAIIoException;
 import com.openai.errors.RateLimitException;
 import io.github.openailb.actuate.OpenAiLbMetrics;
+import io.github.openailb.core.NoBackendAnsweredException;
 import io.github.openailb.testsupport.Awaits;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.AfterEach;
@@ -156,6 +158,18 @@ class OpenAiSdkBalancingTests {
 						&& meters.find(OpenAiLbMetrics.REQUESTS).tag("ending", "CANCELLED").counter().count() == 1,
 				"the balanced request ends as cancelled");
 		assertThat(this.b.getAllServeEvents()).isEmpty();
+	}
+
+	@Test
+	void whenNoBackendAnswersTheSdksIoErrorNamesEachBackend() {
+		ChatClient chat = chat();
+		// nothing listens any more: every attempt is refused
+		this.a.stop();
+		this.b.stop();
+		Throwable ex = assertTimeoutPreemptively(Duration.ofSeconds(10),
+				() -> catchThrowable(() -> chat.prompt("hi").call().content()));
+		assertThat(ex).isInstanceOf(OpenAIIoException.class).hasCauseInstanceOf(NoBackendAnsweredException.class);
+		assertThat(ex.getCause().getMessage()).contains("a: ").contains("b: ");
 	}
 
 	@Test
