@@ -3,7 +3,6 @@ package io.github.openailb.core;
 import java.util.concurrent.atomic.AtomicReference;
 
 import io.github.openailb.testsupport.MutableClock;
-import io.github.openailb.testsupport.QuietEngineLogs;
 import io.github.openailb.testsupport.Race;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import org.junit.jupiter.api.BeforeEach;

@@ -1,4 +1,4 @@
-package io.github.openailb.testsupport;
+package io.github.openailb.core;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
@@ -11,7 +11,7 @@ import org.slf4j.LoggerFactory;
  * Raises the engine's log level to WARN for a test class that runs tens of thousands of
  * requests, whose INFO lines (one per failover) would cost more time than the test itself.
  */
-public final class QuietEngineLogs implements BeforeAllCallback, AfterAllCallback {
+final class QuietEngineLogs implements BeforeAllCallback, AfterAllCallback {
 
 	private static final Logger ENGINE = (Logger) LoggerFactory.getLogger("io.github.openailb.core.LoadBalancer");
 

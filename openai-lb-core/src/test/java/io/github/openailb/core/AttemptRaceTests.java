@@ -7,7 +7,6 @@ import java.util.function.BiConsumer;
 import java.util.stream.Stream;
 
 import io.github.openailb.testsupport.MutableClock;
-import io.github.openailb.testsupport.QuietEngineLogs;
 import io.github.openailb.testsupport.Race;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
