@@ -3,14 +3,18 @@ package io.github.openailb.core;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 
 /**
- * One backend with its live state, shared by every request and every client adapter. All
- * fields are written without locks: the last writer of a cool-down wins, which is what a fresh
- * hint from the backend means.
+ * One backend with its live state, shared by every request and every client adapter. Lock-free:
+ * a deadline is only changed by compare-and-set, so that the rules hold whatever the
+ * interleaving. A local hint moves the cool-down (a fresh hint from the backend is the truth,
+ * shorter or longer); news from another instance only ever extends it; a success clears only
+ * the very cool-down it saw ended, never one that started meanwhile.
  */
 public final class Backend {
 
@@ -22,12 +26,13 @@ public final class Backend {
 
 	private final Clock clock;
 
-	private volatile long coolDownUntil;
+	/** End of the cool-down, epoch milliseconds; 0 when none ever ran or the last one was cleared. */
+	private final AtomicLong coolDownUntil = new AtomicLong();
 
 	/** When the breaker opened on its own (failure rate), the time it will let a probe through. */
-	private volatile long breakerOpenUntil;
+	private final AtomicLong breakerOpenUntil = new AtomicLong();
 
-	private volatile String misconfiguration;
+	private final AtomicReference<String> misconfiguration = new AtomicReference<>();
 
 	private volatile Headroom headroom;
 
@@ -90,7 +95,7 @@ public final class Backend {
 		if (!this.config.enabled()) {
 			return BackendState.DISABLED;
 		}
-		if (this.coolDownUntil > this.clock.millis()) {
+		if (this.coolDownUntil.get() > this.clock.millis()) {
 			return BackendState.COOLING_DOWN;
 		}
 		CircuitBreaker.State breakerState = this.breaker.getState();
@@ -100,7 +105,7 @@ public final class Backend {
 		if (breakerState == CircuitBreaker.State.HALF_OPEN) {
 			return BackendState.HALF_OPEN;
 		}
-		return (this.misconfiguration != null) ? BackendState.MISCONFIGURED : BackendState.AVAILABLE;
+		return (this.misconfiguration.get() != null) ? BackendState.MISCONFIGURED : BackendState.AVAILABLE;
 	}
 
 	/**
@@ -108,7 +113,7 @@ public final class Backend {
 	 * @return the end of the cool-down, or {@code null}
 	 */
 	public Instant coolingDownUntil() {
-		long until = this.coolDownUntil;
+		long until = this.coolDownUntil.get();
 		return (until > this.clock.millis()) ? Instant.ofEpochMilli(until) : null;
 	}
 
@@ -117,7 +122,7 @@ public final class Backend {
 	 * @return the reason, or {@code null}
 	 */
 	public String misconfiguration() {
-		return this.misconfiguration;
+		return this.misconfiguration.get();
 	}
 
 	/**
@@ -175,7 +180,7 @@ public final class Backend {
 
 	/** Whether a request may pick this backend now; the breaker still has the last word. */
 	boolean selectable(long now) {
-		if (!this.config.enabled() || this.coolDownUntil > now) {
+		if (!this.config.enabled() || this.coolDownUntil.get() > now) {
 			return false;
 		}
 		CircuitBreaker.State state = this.breaker.getState();
@@ -183,42 +188,79 @@ public final class Backend {
 			return false;
 		}
 		// an open breaker turns half-open lazily, on the permission request after its wait
-		return state != CircuitBreaker.State.OPEN || this.breakerOpenUntil <= now;
+		return state != CircuitBreaker.State.OPEN || this.breakerOpenUntil.get() <= now;
 	}
 
 	/** The earliest time this backend may take traffic again, or {@code now} if it may now. */
 	long freeAt(long now) {
-		long free = Math.max(now, this.coolDownUntil);
+		long free = Math.max(now, this.coolDownUntil.get());
 		CircuitBreaker.State state = this.breaker.getState();
 		if (state == CircuitBreaker.State.OPEN) {
-			free = Math.max(free, this.breakerOpenUntil);
+			free = Math.max(free, this.breakerOpenUntil.get());
 		}
 		return free;
 	}
 
 	/**
-	 * Start (or move) a cool-down; the breaker stays open exactly as long. The breaker only
-	 * half-opens once its clock is strictly after the deadline, so it is given one nanosecond
-	 * less: at the deadline both agree the backend may be probed.
+	 * Start (or move) a cool-down on a hint of the backend's own: the latest hint wins, shorter
+	 * or longer.
 	 */
 	void coolDown(long until) {
-		this.coolDownUntil = until;
-		this.breaker.transitionToOpenStateUntil(Instant.ofEpochMilli(until).minusNanos(1));
+		this.coolDownUntil.set(until);
+		openBreakerUntilDeadline();
 	}
 
 	/**
-	 * Clear the marks of past trouble after a success; returns whether there were any. A
-	 * cool-down still running was set by a newer answer than this success: it stays.
+	 * Extend the cool-down to {@code until} if that is later (news from another instance never
+	 * shortens a cool-down); returns whether it did.
+	 */
+	boolean extendCoolDown(long until) {
+		long current;
+		do {
+			current = this.coolDownUntil.get();
+			if (until <= current) {
+				return false;
+			}
+		}
+		while (!this.coolDownUntil.compareAndSet(current, until));
+		openBreakerUntilDeadline();
+		return true;
+	}
+
+	/**
+	 * Keep the breaker open exactly until the cool-down's deadline. Two writers may race, so
+	 * each repeats until the deadline it applied is still the current one: the last to apply
+	 * one applies the latest. The breaker half-opens only once its clock is strictly after its
+	 * deadline, so it is given one nanosecond less: at the deadline both agree the backend may
+	 * be probed.
+	 */
+	private void openBreakerUntilDeadline() {
+		long until;
+		do {
+			until = this.coolDownUntil.get();
+			if (until == 0) {
+				// cleared meanwhile by a success: nothing to keep open
+				return;
+			}
+			this.breaker.transitionToOpenStateUntil(Instant.ofEpochMilli(until).minusNanos(1));
+		}
+		while (this.coolDownUntil.get() != until);
+	}
+
+	/**
+	 * Clear the marks of past trouble after a success; returns whether there were any. Only
+	 * the marks seen are cleared: a cool-down or mark set meanwhile came from a newer answer
+	 * than this success, and a cool-down still running likewise. Reads before writing, so a
+	 * success on a healthy backend costs no write to this shared state.
 	 */
 	boolean clearImpairment(long now) {
 		boolean impaired = false;
-		if (this.misconfiguration != null) {
-			this.misconfiguration = null;
+		String reason = this.misconfiguration.get();
+		if (reason != null && this.misconfiguration.compareAndSet(reason, null)) {
 			impaired = true;
 		}
-		long until = this.coolDownUntil;
-		if (until != 0 && until <= now) {
-			this.coolDownUntil = 0;
+		long until = this.coolDownUntil.get();
+		if (until != 0 && until <= now && this.coolDownUntil.compareAndSet(until, 0)) {
 			impaired = true;
 		}
 		return impaired;
@@ -232,20 +274,22 @@ public final class Backend {
 	void recordFailure(long nanos, Throwable error) {
 		this.breaker.onError(nanos, TimeUnit.NANOSECONDS, error);
 		long now = this.clock.millis();
-		if (this.breaker.getState() == CircuitBreaker.State.OPEN && this.coolDownUntil <= now
-				&& this.breakerOpenUntil <= now) {
+		long openUntil = this.breakerOpenUntil.get();
+		if (this.breaker.getState() == CircuitBreaker.State.OPEN && this.coolDownUntil.get() <= now
+				&& openUntil <= now) {
 			long wait = this.breaker.getCircuitBreakerConfig().getWaitIntervalFunctionInOpenState().apply(1);
-			// the breaker lets a probe through only strictly after its deadline: the next millisecond
-			this.breakerOpenUntil = now + wait + 1;
+			// the breaker lets a probe through only strictly after its deadline: the next millisecond;
+			// of two failures noting the same opening, one write is enough
+			this.breakerOpenUntil.compareAndSet(openUntil, now + wait + 1);
 		}
 	}
 
 	long coolDownDeadline() {
-		return this.coolDownUntil;
+		return this.coolDownUntil.get();
 	}
 
 	void markMisconfigured(String reason) {
-		this.misconfiguration = reason;
+		this.misconfiguration.set(reason);
 	}
 
 	void count(Outcome outcome) {

@@ -1,5 +1,7 @@
 package io.github.openailb.core;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -10,12 +12,26 @@ import org.slf4j.LoggerFactory;
 /**
  * One request's way through the backends: which were tried, how long it waited, what the last
  * real answer was. An adapter loops on {@link #next()} and reports every attempt it sends with
- * {@link #answered}, {@link #failed} or {@link #abandoned}. Not thread-safe: a request runs
- * one attempt at a time.
+ * {@link #answered}, {@link #failed} or {@link #abandoned}. A request runs one attempt at a
+ * time, but its reports may race: a cancel from the caller's thread, a timeout from a timer, the
+ * answer from an I/O thread. The first report of an attempt settles it (see
+ * {@link Step.Attempt}), the request ends once, and a cancel also stops an attempt that is
+ * being chosen at that moment.
  */
 public final class Exchange {
 
 	private static final Logger logger = LoggerFactory.getLogger(LoadBalancer.class);
+
+	private static final VarHandle ENDING;
+
+	static {
+		try {
+			ENDING = MethodHandles.lookup().findVarHandle(Exchange.class, "ending", Step.Ending.class);
+		}
+		catch (ReflectiveOperationException ex) {
+			throw new ExceptionInInitializerError(ex);
+		}
+	}
 
 	private final LoadBalancer balancer;
 
@@ -33,21 +49,28 @@ public final class Exchange {
 
 	private long waited;
 
+	/** Read on the request's own chain; a cancel racing it may report one attempt less. */
 	private int attempts;
 
+	/** Read on the request's own chain, to choose how a request that gives up ends. */
 	private int lastStatus;
 
-	private boolean ended;
+	/** How the request ended, {@code null} until then; set once. */
+	@SuppressWarnings("unused") // through ENDING
+	private volatile Step.Ending ending;
 
-	/** The attempt not reported yet, holding a breaker permission; a cancel may come from another thread. */
-	private volatile Step.Attempt unreported;
+	/** The latest attempt handed out: a cancel gives its permission back if it is still under way. */
+	private volatile Step.Attempt current;
 
-	private StringBuilder history;
+	// the report that wins an attempt may write these while the losing report's thread asks next()
+
+	private volatile String history;
+
+	/** Why {@link #left} was left; written before it. */
+	private volatile Outcome leftBecause;
 
 	/** The backend the last attempt failed on, until the next attempt makes that a failover. */
-	private Backend left;
-
-	private Outcome leftBecause;
+	private volatile Backend left;
 
 	private static final java.util.regex.Pattern QUERY = java.util.regex.Pattern.compile("\\?[^\\s)]*");
 
@@ -65,23 +88,33 @@ public final class Exchange {
 	 * @return an attempt to send, a wait, or the end
 	 */
 	public Step next() {
+		if (this.ending == Step.Ending.CANCELLED) {
+			return cancelled();
+		}
 		long now = this.balancer.clock().millis();
 		Backend chosen;
 		while ((chosen = choose(now)) != null) {
 			if (chosen.breaker().tryAcquirePermission()) {
+				Step.Attempt attempt = new Step.Attempt(chosen, this.attempts + 1, System.nanoTime());
+				// publish, then look for a cancel; abandoned() does the reverse: one of them sees the other
+				this.current = attempt;
+				if (this.ending == Step.Ending.CANCELLED) {
+					release(attempt);
+					return cancelled();
+				}
 				set(this.tried, chosen.index());
 				chosen.consumeBudget(now, this.estimatedTokens);
-				this.attempts++;
+				this.attempts = attempt.number();
 				if (logger.isDebugEnabled()) {
-					logger.debug("openai-lb: attempt {} goes to backend '{}'", this.attempts, chosen.name());
+					logger.debug("openai-lb: attempt {} goes to backend '{}'", attempt.number(), chosen.name());
 				}
-				if (this.left != null) {
-					logger.info("openai-lb: failing over from backend '{}' to '{}'", this.left.name(), chosen.name());
-					this.balancer.listener().failedOver(this.left, this.leftBecause);
+				Backend left = this.left;
+				if (left != null) {
+					logger.info("openai-lb: failing over from backend '{}' to '{}'", left.name(), chosen.name());
+					this.balancer.listener().failedOver(left, this.leftBecause);
 					this.left = null;
 				}
-				this.unreported = new Step.Attempt(chosen, this.attempts, System.nanoTime());
-				return this.unreported;
+				return attempt;
 			}
 			set(this.refused, chosen.index());
 		}
@@ -173,7 +206,8 @@ public final class Exchange {
 		else {
 			ending = Step.Ending.FAILED;
 		}
-		String reason = (this.history != null) ? this.history.toString()
+		String history = this.history;
+		String reason = (history != null) ? history
 				: (this.attempts == 0) ? "no backend is available (" + states() + ")" : "no answer";
 		if (ending == Step.Ending.THROTTLED) {
 			logger.info("openai-lb: no backend can take the request ({}); answering 429, retry after {}s", reason,
@@ -193,13 +227,18 @@ public final class Exchange {
 	 * @param status the HTTP status
 	 * @param headers header lookup by lower-case name
 	 * @param body the error body when the outcome fails over, else {@code null}
-	 * @return the outcome; when it {@link Outcome#failsOver() fails over}, call {@link #next()}
+	 * @return the outcome; when it {@link Outcome#failsOver() fails over}, call {@link #next()}.
+	 * If the attempt was already settled (cancelled, timed out) nothing is recorded: the first
+	 * report stands.
 	 */
 	public Outcome answered(Step.Attempt attempt, int status, Function<String, String> headers, String body) {
-		reported(attempt);
+		Outcome outcome = Outcome.ofStatus(status);
+		if (!attempt.settle(Step.Attempt.UNDER_WAY, Step.Attempt.ANSWERED)) {
+			// cancelled, timed out or reported before: that first report stands alone
+			return outcome;
+		}
 		Backend backend = attempt.backend();
 		long nanos = System.nanoTime() - attempt.startNanos();
-		Outcome outcome = Outcome.ofStatus(status);
 		backend.count(outcome);
 		this.lastStatus = status;
 		Headroom headroom = Headroom.read(headers, this.balancer.clock().millis());
@@ -246,12 +285,14 @@ public final class Exchange {
 
 	/**
 	 * Report that an attempt got no answer: connect error, reset, timeout. The request fails
-	 * over.
+	 * over. Nothing is recorded if the attempt was already settled.
 	 * @param attempt the attempt
 	 * @param error what went wrong
 	 */
 	public void failed(Step.Attempt attempt, Throwable error) {
-		reported(attempt);
+		if (!attempt.settle(Step.Attempt.UNDER_WAY, Step.Attempt.FAILED)) {
+			return;
+		}
 		Backend backend = attempt.backend();
 		long nanos = System.nanoTime() - attempt.startNanos();
 		backend.count(Outcome.FAILURE);
@@ -267,7 +308,9 @@ public final class Exchange {
 	 * @param reason why, without secrets
 	 */
 	public void credentialFailed(Step.Attempt attempt, String reason) {
-		reported(attempt);
+		if (!attempt.settle(Step.Attempt.UNDER_WAY, Step.Attempt.FAILED)) {
+			return;
+		}
 		Backend backend = attempt.backend();
 		backend.count(Outcome.MISCONFIGURED);
 		backend.breaker().releasePermission();
@@ -278,28 +321,48 @@ public final class Exchange {
 
 	/**
 	 * Report that a response which had started streaming broke. It is not replayed; the
-	 * backend records a failure.
+	 * backend records a failure, once per attempt, in addition to the success its answer
+	 * recorded. Nothing is recorded for an attempt the caller abandoned first.
 	 * @param attempt the attempt
 	 * @param error what went wrong
 	 */
 	public void streamBroke(Step.Attempt attempt, Throwable error) {
+		if (!attempt.settle(Step.Attempt.ANSWERED, Step.Attempt.BROKEN)
+				&& !attempt.settle(Step.Attempt.UNDER_WAY, Step.Attempt.BROKEN)) {
+			return;
+		}
 		Backend backend = attempt.backend();
 		backend.recordFailure(System.nanoTime() - attempt.startNanos(), error);
 		logger.info("openai-lb: stream from backend '{}' broke after it started: {}", backend.name(), describe(error));
 	}
 
 	/**
-	 * Report that the caller cancelled while an attempt was under way. The backend is not
-	 * blamed. Safe to call more than once, and after the attempt was reported: its breaker
-	 * permission is given back only while it is still unreported.
-	 * @param attempt the attempt, or {@code null} if none was under way
+	 * Report that the caller cancelled. The backend is not blamed: the breaker permission of an
+	 * attempt still under way is given back, whichever attempt the caller knew of, and
+	 * {@link #next()} hands out no further attempt. Safe to call more than once, from any
+	 * thread, and after the attempt was reported (then it changes nothing).
+	 * @param attempt the attempt the caller knows of, or {@code null} if none
 	 */
 	public void abandoned(Step.Attempt attempt) {
-		if (attempt != null && attempt == this.unreported) {
-			this.unreported = null;
+		// end first, then look at the current attempt; next() does the reverse
+		end(Step.Ending.CANCELLED);
+		if (attempt != null) {
+			release(attempt);
+		}
+		Step.Attempt current = this.current;
+		if (current != null) {
+			release(current);
+		}
+	}
+
+	private static void release(Step.Attempt attempt) {
+		if (attempt.settle(Step.Attempt.UNDER_WAY, Step.Attempt.ABANDONED)) {
 			attempt.backend().breaker().releasePermission();
 		}
-		end(Step.Ending.CANCELLED);
+	}
+
+	private static Step.GiveUp cancelled() {
+		return new Step.GiveUp(Step.Ending.CANCELLED, 0, "cancelled by the caller");
 	}
 
 	/** Name every backend with its state, so an error without any attempt still says why. */
@@ -326,12 +389,6 @@ public final class Exchange {
 		return this.started;
 	}
 
-	private void reported(Step.Attempt attempt) {
-		if (attempt == this.unreported) {
-			this.unreported = null;
-		}
-	}
-
 	private void coolDown(Backend backend, Duration hint, long now, String why) {
 		Duration capped = (hint.compareTo(this.balancer.config().maxCoolDown()) > 0)
 				? this.balancer.config().maxCoolDown() : hint;
@@ -342,21 +399,16 @@ public final class Exchange {
 	}
 
 	private void noteFailure(Backend backend, String what, Outcome outcome) {
-		if (this.history == null) {
-			this.history = new StringBuilder();
-		}
-		else {
-			this.history.append(", ");
-		}
-		this.history.append(backend.name()).append(": ").append(what);
-		this.left = backend;
+		String entry = backend.name() + ": " + what;
+		String history = this.history;
+		this.history = (history != null) ? history + ", " + entry : entry;
 		this.leftBecause = outcome;
+		this.left = backend;
 		logger.info("openai-lb: backend '{}' gave {} on attempt {}", backend.name(), what, this.attempts);
 	}
 
 	private void end(Step.Ending ending) {
-		if (!this.ended) {
-			this.ended = true;
+		if (ENDING.compareAndSet(this, null, ending)) {
 			this.balancer.listener().requestEnded(this.attempts, ending);
 		}
 	}

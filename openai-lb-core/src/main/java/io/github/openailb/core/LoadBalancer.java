@@ -52,26 +52,7 @@ public final class LoadBalancer {
 			.sorted(Comparator.comparingInt((Backend b) -> b.config().priority()))
 			.toArray(Backend[]::new);
 		this.sharedState = builder.sharedState;
-		this.sharedState.start(new SharedState.Listener() {
-
-			@Override
-			public void coolingDown(String name, long until) {
-				Backend backend = backend(name);
-				// news from elsewhere may extend a local cool-down, never shorten it
-				if (backend != null && until > Math.max(LoadBalancer.this.clock.millis(), backend.coolDownDeadline())) {
-					backend.coolDown(until);
-				}
-			}
-
-			@Override
-			public void misconfigured(String name, String reason) {
-				Backend backend = backend(name);
-				if (backend != null) {
-					backend.markMisconfigured(reason);
-				}
-			}
-
-		});
+		this.sharedState.start(new RemoteNews(this));
 	}
 
 	/**

@@ -8,6 +8,9 @@ package io.github.openailb.core;
  */
 public interface SharedState {
 
+	/** The longest reason the engine keeps from another instance; a store may cut at this length too. */
+	int MAX_REASON_LENGTH = 200;
+
 	/** Keeps everything local: the default. */
 	SharedState LOCAL = new SharedState() {
 	};
@@ -37,14 +40,26 @@ public interface SharedState {
 	}
 
 	/**
-	 * Receives what other instances learned.
+	 * Receives what other instances learned. The engine's listener trusts none of it beyond
+	 * bounds: a deadline not in the future is ignored, one further ahead than
+	 * {@code max-cool-down} is capped there, a backend not configured on this instance is
+	 * ignored, and a reason is cut to {@link #MAX_REASON_LENGTH} printable characters. Remote
+	 * news extends a running cool-down, never shortens it. Called from any thread.
 	 */
 	interface Listener {
 
 		/**
+		 * Return the backends this instance has, the only ones whose news it reads.
+		 * @return the backend names
+		 */
+		java.util.List<String> backends();
+
+		/**
 		 * Another instance saw this backend ask for a pause.
 		 * @param backend the backend name
-		 * @param until end of the cool-down, epoch milliseconds
+		 * @param until end of the cool-down, epoch milliseconds of this instance's clock (a store
+		 * should carry the remaining time, not the other instance's deadline, so that clocks that
+		 * disagree do not matter)
 		 */
 		void coolingDown(String backend, long until);
 

@@ -1,5 +1,7 @@
 package io.github.openailb.core;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 
@@ -9,13 +11,89 @@ import java.time.Duration;
 public sealed interface Step permits Step.Attempt, Step.Wait, Step.GiveUp {
 
 	/**
-	 * Send the request to this backend.
-	 *
-	 * @param backend the chosen backend
-	 * @param number 1 for the first attempt of the request, 2 for the next, and so on
-	 * @param startNanos {@link System#nanoTime()} when the attempt was chosen
+	 * Send the request to this backend. The attempt holds one permission of the backend's
+	 * circuit breaker until it is reported; its first report (answer, failure, cancel) settles
+	 * it, by a compare-and-set, and any later report of the same attempt changes nothing. A
+	 * cancel arrives on the caller's thread while the answer arrives on an I/O thread: the
+	 * permission must be given back or spent on a result, never both.
 	 */
-	record Attempt(Backend backend, int number, long startNanos) implements Step {
+	final class Attempt implements Step {
+
+		/** Sent, not reported yet: it holds a breaker permission. */
+		static final int UNDER_WAY = 0;
+
+		/** Reported with an HTTP status. */
+		static final int ANSWERED = 1;
+
+		/** Reported without an answer: I/O error, timeout, no credential. */
+		static final int FAILED = 2;
+
+		/** The caller went away first; the permission was given back. */
+		static final int ABANDONED = 3;
+
+		/** Its answer's body broke after it started; the failure was recorded. */
+		static final int BROKEN = 4;
+
+		private static final VarHandle STATE;
+
+		static {
+			try {
+				STATE = MethodHandles.lookup().findVarHandle(Attempt.class, "state", int.class);
+			}
+			catch (ReflectiveOperationException ex) {
+				throw new ExceptionInInitializerError(ex);
+			}
+		}
+
+		private final Backend backend;
+
+		private final int number;
+
+		private final long startNanos;
+
+		@SuppressWarnings("unused") // through STATE
+		private volatile int state;
+
+		Attempt(Backend backend, int number, long startNanos) {
+			this.backend = backend;
+			this.number = number;
+			this.startNanos = startNanos;
+		}
+
+		/**
+		 * Return the chosen backend.
+		 * @return the backend
+		 */
+		public Backend backend() {
+			return this.backend;
+		}
+
+		/**
+		 * Return which attempt of its request this is.
+		 * @return 1 for the first attempt of the request, 2 for the next, and so on
+		 */
+		public int number() {
+			return this.number;
+		}
+
+		/**
+		 * Return when the attempt was chosen.
+		 * @return {@link System#nanoTime()} at that moment
+		 */
+		public long startNanos() {
+			return this.startNanos;
+		}
+
+		/** Move from one state to the next; only one thread ever wins a given move. */
+		boolean settle(int from, int to) {
+			return STATE.compareAndSet(this, from, to);
+		}
+
+		@Override
+		public String toString() {
+			return "Attempt[backend=" + this.backend.name() + ", number=" + this.number + "]";
+		}
+
 	}
 
 	/**

@@ -559,6 +559,69 @@ class ExchangeTests {
 	}
 
 	@Test
+	void anAnswerAfterTheCancelRecordsNothing() {
+		LoadBalancer lb = balancer(config(backend("a")));
+		Backend a = halfOpen(lb.backend("a"));
+		Exchange exchange = lb.begin();
+		Step.Attempt attempt = attempt(exchange, "a");
+		exchange.abandoned(attempt);
+		exchange.answered(attempt, 200, NO_HEADERS, null);
+		exchange.failed(attempt, new SocketTimeoutException("late"));
+		exchange.streamBroke(attempt, new IOException("Connection reset by peer"));
+		assertThat(a.counts().attempts()).isZero();
+		assertThat(a.breaker().getMetrics().getNumberOfBufferedCalls()).isZero();
+		assertThat(availablePermits(a)).isEqualTo(3);
+		assertThat(this.listener.events).containsExactly("requestEnded 1 CANCELLED");
+	}
+
+	@Test
+	void onlyTheFirstReportOfAnAttemptCounts() {
+		LoadBalancer lb = balancer(config(backend("a"), backend("b").priority(2)));
+		Backend a = halfOpen(lb.backend("a"));
+		Exchange exchange = lb.begin();
+		Step.Attempt attempt = attempt(exchange, "a");
+		exchange.answered(attempt, 200, NO_HEADERS, null);
+		// a response timeout that fired while the answer was being judged
+		exchange.failed(attempt, new SocketTimeoutException("no response"));
+		exchange.answered(attempt, 503, NO_HEADERS, "");
+		exchange.credentialFailed(attempt, "no token");
+		assertThat(a.counts()).isEqualTo(new Backend.Counts(1, 1, 0, 0, 0, 0));
+		assertThat(a.breaker().getMetrics().getNumberOfSuccessfulCalls()).isEqualTo(1);
+		assertThat(a.breaker().getMetrics().getNumberOfFailedCalls()).isZero();
+		assertThat(availablePermits(a)).isEqualTo(2);
+		assertThat(this.listener.events).containsExactly("attemptEnded a SUCCESS", "requestEnded 1 ANSWERED");
+	}
+
+	@Test
+	void aCancelNamingAnOlderAttemptGivesBackThePermissionOfTheCurrentOne() {
+		LoadBalancer lb = balancer(config(backend("a"), backend("b").priority(2)));
+		Backend b = halfOpen(lb.backend("b"));
+		Exchange exchange = lb.begin();
+		Step.Attempt first = attempt(exchange, "a");
+		exchange.failed(first, new ConnectException("Connection refused"));
+		attempt(exchange, "b");
+		// the caller's cancel still knows only the first attempt
+		exchange.abandoned(first);
+		assertThat(availablePermits(b)).isEqualTo(3);
+		assertThat(b.counts().attempts()).isZero();
+	}
+
+	@Test
+	void afterACancelNoFurtherAttemptIsHandedOut() {
+		LoadBalancer lb = balancer(config(backend("a"), backend("b").priority(2)));
+		Backend b = halfOpen(lb.backend("b"));
+		Exchange exchange = lb.begin();
+		Step.Attempt first = attempt(exchange, "a");
+		exchange.failed(first, new ConnectException("Connection refused"));
+		exchange.abandoned(null);
+		Step.GiveUp end = giveUp(exchange);
+		assertThat(end.ending()).isEqualTo(Step.Ending.CANCELLED);
+		assertThat(availablePermits(b)).isEqualTo(3);
+		assertThat(this.listener.events).filteredOn((event) -> event.startsWith("requestEnded"))
+			.containsExactly("requestEnded 1 CANCELLED");
+	}
+
+	@Test
 	void listenerHearsEveryEvent() {
 		LoadBalancer lb = balancer(config(backend("a"), backend("b").priority(2), backend("c").priority(3)));
 		Exchange exchange = lb.begin();
@@ -592,6 +655,8 @@ class ExchangeTests {
 		Step.Attempt attempt = attempt(exchange, "a");
 		exchange.answered(attempt, 200, NO_HEADERS, null);
 		exchange.streamBroke(attempt, new IOException("Connection reset by peer"));
+		// reported twice (say by two subscribers of the body): recorded once
+		exchange.streamBroke(attempt, new IOException("Connection reset by peer"));
 		assertThat(lb.backend("a").breaker().getMetrics().getNumberOfFailedCalls()).isEqualTo(1);
 		assertThat(this.listener.events).filteredOn((event) -> event.startsWith("requestEnded")).hasSize(1);
 	}
@@ -604,6 +669,21 @@ class ExchangeTests {
 		this.clock.advance(Duration.ofSeconds(1));
 		assertThat(exchange.started()).isEqualTo(now);
 		assertThat(exchange.attempts()).isZero();
+	}
+
+	private static Backend halfOpen(Backend backend) {
+		backend.breaker().transitionToOpenState();
+		backend.breaker().transitionToHalfOpenState();
+		return backend;
+	}
+
+	/** Take every permission the breaker still has; they are not given back. */
+	private static int availablePermits(Backend backend) {
+		int available = 0;
+		while (available < 10 && backend.breaker().tryAcquirePermission()) {
+			available++;
+		}
+		return available;
 	}
 
 	private void assertCoolDown(java.util.function.Function<String, String> headers, String body, Duration expected) {

@@ -79,6 +79,34 @@ class SharedStateTests {
 		assertThat(two.backend("ptu").coolingDownUntil()).isEqualTo(this.clock.instant().plusSeconds(60));
 	}
 
+	@Test
+	void newsOfACoolDownBeyondMaxCoolDownIsCapped() {
+		LoadBalancer two = instance();
+		this.subscribers.forEach((subscriber) -> subscriber.coolingDown("ptu", Long.MAX_VALUE));
+		assertThat(two.backend("ptu").coolingDownUntil()).isEqualTo(this.clock.instant().plus(Duration.ofMinutes(5)));
+	}
+
+	@Test
+	void newsOfABackendNotConfiguredHereIsIgnored() {
+		LoadBalancer two = instance();
+		this.subscribers.forEach((subscriber) -> {
+			assertThat(subscriber.backends()).containsExactly("ptu", "paygo");
+			subscriber.coolingDown("elsewhere", this.clock.millis() + 5_000);
+			subscriber.misconfigured("elsewhere", "answered 401");
+		});
+		assertThat(two.backends()).allSatisfy((backend) -> assertThat(backend.state()).isEqualTo(BackendState.AVAILABLE));
+	}
+
+	@Test
+	void aReasonFromElsewhereIsCutToOneShortPrintableLine() {
+		LoadBalancer two = instance();
+		this.subscribers.forEach((subscriber) -> subscriber.misconfigured("ptu",
+				"answered 401\r\n\u001b[2J" + "x".repeat(1000)));
+		assertThat(two.backend("ptu").misconfiguration()).startsWith("answered 401")
+			.hasSize(SharedState.MAX_REASON_LENGTH)
+			.doesNotContain("\r", "\n", "\u001b");
+	}
+
 	private LoadBalancer instance() {
 		BalancerConfig config = BalancerConfig.builder()
 			.backend(new BalancerConfig.BackendBuilder().name("ptu").url("http://ptu"))

@@ -3,7 +3,6 @@ package io.github.openailb.redis;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,7 +28,7 @@ import org.springframework.data.redis.connection.ReactiveRedisConnectionFactory;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
 import org.springframework.data.redis.connection.SubscriptionListener;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
-import org.springframework.data.redis.core.ScanOptions;
+import org.springframework.data.redis.core.script.RedisScript;
 import org.springframework.data.redis.listener.ChannelTopic;
 import org.springframework.data.redis.listener.RedisMessageListenerContainer;
 
@@ -38,8 +37,16 @@ import org.springframework.data.redis.listener.RedisMessageListenerContainer;
  * {@code <namespace>:cooldown:<backend>} or {@code <namespace>:misconfigured:<backend>} with a
  * TTL equal to its remaining life, and announced on the channel {@code <namespace>:events}.
  * Every instance subscribes to that channel and, whenever its subscription is (re-)established,
- * reads the namespace's keys once so that an instance that joins late, or that lost Redis for a
- * while, learns the cool-downs still running.
+ * reads its own backends' keys once so that an instance that joins late, or that lost Redis for
+ * a while, learns the cool-downs still running.
+ * <p>
+ * Times cross Redis as remaining durations (the announcement's milliseconds left, the key's
+ * TTL as Redis counts it), never as another instance's clock reading: replicas whose clocks
+ * disagree still agree on how long a backend rests. Nothing read from Redis is trusted beyond
+ * bounds: an announcement over {@value #MAX_MESSAGE_BYTES} bytes, a time that is not a positive
+ * number, and a key without a TTL (which this store never writes; it is deleted, with one WARN)
+ * are ignored; values are read up to {@value #MAX_VALUE_BYTES} bytes; the engine then caps
+ * cool-downs at {@code max-cool-down}, ignores backends it does not have and cuts reasons short.
  * <p>
  * Nothing here runs on the request path: the engine publishes only when a cool-down starts, and
  * publishing is asynchronous with a bounded timeout. When Redis is down or slow the engine keeps
@@ -57,6 +64,16 @@ public class RedisSharedState implements SharedState, SmartLifecycle, Disposable
 
 	private static final String MISCONFIGURED = "misconfigured";
 
+	/** Longest announcement read: instance id, kind, backend name, a number and a short reason. */
+	static final int MAX_MESSAGE_BYTES = 1024;
+
+	/** Longest part of a stored value read. */
+	static final int MAX_VALUE_BYTES = 512;
+
+	/** Deletes a key only if it still has no TTL, so a key rewritten properly meanwhile stays. */
+	private static final RedisScript<Long> DELETE_IF_PERSISTENT = RedisScript
+		.of("if redis.call('pttl', KEYS[1]) == -1 then return redis.call('del', KEYS[1]) end return 0", Long.class);
+
 	private final RedisConnectionFactory connectionFactory;
 
 	private final ReactiveStringRedisTemplate redis;
@@ -73,6 +90,9 @@ public class RedisSharedState implements SharedState, SmartLifecycle, Disposable
 	private final String instance = UUID.randomUUID().toString();
 
 	private final AtomicBoolean connected = new AtomicBoolean(true);
+
+	/** Keys without a TTL are reported once per instance, not once per read-through. */
+	private final AtomicBoolean persistentKeyReported = new AtomicBoolean();
 
 	private volatile String lastError;
 
@@ -97,8 +117,9 @@ public class RedisSharedState implements SharedState, SmartLifecycle, Disposable
 	 * @param connectionFactory a Lettuce connection factory, reactive as well as blocking
 	 * @param namespace prefix of keys and channel; instances share state only within one
 	 * @param timeout longest wait for any Redis command
-	 * @param misconfiguredFor how long a misconfiguration mark stays in Redis for late joiners
-	 * @param clock the clock cool-down deadlines are read against
+	 * @param misconfiguredFor how long a misconfiguration mark stays in Redis for late joiners;
+	 * positive, as every value is written with a TTL
+	 * @param clock the clock cool-down deadlines are read against, the balancer's
 	 */
 	public RedisSharedState(RedisConnectionFactory connectionFactory, String namespace, Duration timeout,
 			Duration misconfiguredFor, Clock clock) {
@@ -112,6 +133,9 @@ public class RedisSharedState implements SharedState, SmartLifecycle, Disposable
 		this.namespace = Objects.requireNonNull(namespace, "namespace");
 		this.timeout = Objects.requireNonNull(timeout, "timeout");
 		this.misconfiguredFor = Objects.requireNonNull(misconfiguredFor, "misconfiguredFor");
+		if (misconfiguredFor.toMillis() <= 0) {
+			throw new IllegalArgumentException("misconfiguredFor must be at least 1ms, not " + misconfiguredFor);
+		}
 		this.clock = Objects.requireNonNull(clock, "clock");
 	}
 
@@ -142,15 +166,16 @@ public class RedisSharedState implements SharedState, SmartLifecycle, Disposable
 		if (remaining <= 0) {
 			return;
 		}
-		String key = key(COOL_DOWN, backend);
-		String message = String.join("\n", this.instance, COOL_DOWN, backend, Long.toString(until), reason);
-		send(key, until + "\n" + reason, Duration.ofMillis(remaining), message);
+		String text = shortLine(reason);
+		String message = String.join("\n", this.instance, COOL_DOWN, backend, Long.toString(remaining), text);
+		send(key(COOL_DOWN, backend), text, Duration.ofMillis(remaining), message);
 	}
 
 	@Override
 	public void misconfigured(String backend, String reason) {
-		String message = String.join("\n", this.instance, MISCONFIGURED, backend, "0", reason);
-		send(key(MISCONFIGURED, backend), reason, this.misconfiguredFor, message);
+		String text = shortLine(reason);
+		String message = String.join("\n", this.instance, MISCONFIGURED, backend, "0", text);
+		send(key(MISCONFIGURED, backend), text, this.misconfiguredFor, message);
 	}
 
 	/**
@@ -250,40 +275,65 @@ public class RedisSharedState implements SharedState, SmartLifecycle, Disposable
 			.subscribe((receivers) -> succeeded(), (ex) -> failed("publish", ex)));
 	}
 
-	/** Learn the cool-downs and marks that are still in Redis, once per (re-)subscription. */
+	/**
+	 * Learn the cool-downs and marks of this instance's backends that are still in Redis, once per
+	 * (re-)subscription. Reads only the keys of backends configured here, so nothing else in the
+	 * namespace, however large, is scanned.
+	 */
 	private void readThrough(Listener listener) {
-		String prefix = this.namespace + ":";
-		this.redis.scan(ScanOptions.scanOptions().match(escape(prefix) + "*").count(100).build())
-			.collectList()
-			.flatMapMany((keys) -> keys.isEmpty() ? Flux.empty()
-					: this.redis.opsForValue().multiGet(keys).flatMapIterable((values) -> pairs(keys, values)))
+		Flux.fromIterable(listener.backends())
+			.flatMap((backend) -> Flux.concat(read(listener, COOL_DOWN, backend), read(listener, MISCONFIGURED, backend)))
 			.timeout(this.timeout.multipliedBy(4))
-			.doOnNext((entry) -> apply(listener, entry.get(0).substring(prefix.length()), entry.get(1)))
 			.then(Mono.fromRunnable(this::succeeded))
 			.subscribe(null, (ex) -> failed("read", ex));
 	}
 
-	private static List<List<String>> pairs(List<String> keys, List<String> values) {
-		List<List<String>> pairs = new ArrayList<>();
-		for (int i = 0; i < keys.size(); i++) {
-			if (values.get(i) != null) {
-				pairs.add(List.of(keys.get(i), values.get(i)));
-			}
-		}
-		return pairs;
+	/** Read one key with its TTL, as Redis counts it; a key without one is refused. */
+	private Mono<Void> read(Listener listener, String kind, String backend) {
+		String key = key(kind, backend);
+		// Duration.ZERO: the key has no TTL; empty: there is no key
+		return this.redis.getExpire(key)
+			.flatMap((ttl) -> ttl.isZero() ? refuse(key)
+					: this.redis.opsForValue()
+						.get(key, 0, MAX_VALUE_BYTES - 1)
+						.filter((value) -> !value.isEmpty())
+						.doOnNext((value) -> apply(listener, kind, backend, ttl.toMillis(), value))
+						.then());
 	}
 
-	private void apply(Listener listener, String key, String value) {
-		if (key.startsWith(COOL_DOWN + ":")) {
-			String[] parts = value.split("\n", 2);
-			long until = parseLong(parts[0]);
-			if (until > 0) {
-				listener.coolingDown(key.substring(COOL_DOWN.length() + 1), until);
+	private void apply(Listener listener, String kind, String backend, long remaining, String value) {
+		if (COOL_DOWN.equals(kind)) {
+			if (remaining > 0) {
+				listener.coolingDown(backend, deadline(remaining));
 			}
 		}
-		else if (key.startsWith(MISCONFIGURED + ":")) {
-			listener.misconfigured(key.substring(MISCONFIGURED.length() + 1), value);
+		else if (MISCONFIGURED.equals(kind)) {
+			listener.misconfigured(backend, value);
 		}
+	}
+
+	/** Delete a key this store never writes (no TTL, so it would rest a backend forever) and say so once. */
+	private Mono<Void> refuse(String key) {
+		return this.redis.execute(DELETE_IF_PERSISTENT, List.of(key))
+			.next()
+			.doOnNext((deleted) -> {
+				if (deleted > 0 && this.persistentKeyReported.compareAndSet(false, true)) {
+					logger.warn("openai-lb: deleted Redis key '{}' without a TTL, which this store never writes; "
+							+ "backend state from it is ignored (further such keys are deleted without a warning)", key);
+				}
+			})
+			.onErrorResume((ex) -> {
+				// e.g. scripts disabled on this server: the key is ignored all the same
+				logger.debug("openai-lb: could not delete Redis key '{}' without a TTL", key, ex);
+				return Mono.empty();
+			})
+			.then();
+	}
+
+	/** This instance's deadline for a remaining time, saturating: the engine caps it anyway. */
+	private long deadline(long remaining) {
+		long now = this.clock.millis();
+		return (remaining > Long.MAX_VALUE - now) ? Long.MAX_VALUE : now + remaining;
 	}
 
 	private void succeeded() {
@@ -316,17 +366,23 @@ public class RedisSharedState implements SharedState, SmartLifecycle, Disposable
 		return this.namespace + ":events";
 	}
 
-	private static String escape(String pattern) {
-		return pattern.replaceAll("([*?\\[\\]\\\\])", "\\\\$1");
-	}
-
-	private static long parseLong(String text) {
+	/** A positive decimal number of milliseconds, or -1 for anything else. */
+	private static long millis(String text) {
+		if (text.isEmpty() || text.length() > 19 || !text.chars().allMatch((c) -> c >= '0' && c <= '9')) {
+			return -1;
+		}
 		try {
 			return Long.parseLong(text);
 		}
 		catch (NumberFormatException ex) {
-			return 0;
+			// more than Long.MAX_VALUE
+			return -1;
 		}
+	}
+
+	private static String shortLine(String reason) {
+		String text = (reason != null) ? reason.replace('\n', ' ').replace('\r', ' ') : "";
+		return (text.length() > MAX_REASON_LENGTH) ? text.substring(0, MAX_REASON_LENGTH) : text;
 	}
 
 	/**
@@ -342,14 +398,19 @@ public class RedisSharedState implements SharedState, SmartLifecycle, Disposable
 
 		@Override
 		public void onMessage(Message message, byte[] pattern) {
-			String[] parts = new String(message.getBody(), StandardCharsets.UTF_8).split("\n", 5);
+			byte[] body = message.getBody();
+			if (body.length > MAX_MESSAGE_BYTES) {
+				logger.debug("openai-lb: ignored an announcement of {} bytes on '{}'", body.length, channel());
+				return;
+			}
+			String[] parts = new String(body, StandardCharsets.UTF_8).split("\n", 5);
 			if (parts.length < 5 || RedisSharedState.this.instance.equals(parts[0])) {
 				return;
 			}
 			if (COOL_DOWN.equals(parts[1])) {
-				long until = parseLong(parts[3]);
-				if (until > 0) {
-					this.listener.coolingDown(parts[2], until);
+				long remaining = millis(parts[3]);
+				if (remaining > 0) {
+					this.listener.coolingDown(parts[2], deadline(remaining));
 				}
 			}
 			else if (MISCONFIGURED.equals(parts[1])) {

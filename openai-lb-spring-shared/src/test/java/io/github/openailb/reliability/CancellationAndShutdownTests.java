@@ -102,8 +102,11 @@ class CancellationAndShutdownTests {
 			.run((context) -> {
 				Disposable call = client(context).post().uri(CHAT).bodyValue("{}").retrieve().bodyToMono(String.class)
 					.subscribe();
-				// the request is now waiting a minute for a, without a thread
-				await().atMost(Duration.ofSeconds(10)).until(() -> a.getAllServeEvents().size() == 1);
+				// once the engine has the 429 (not merely once a has sent it: a cancel before that
+				// would abandon the attempt and the late 429 would count for nothing), the request
+				// waits a minute for a, without a thread
+				Backend cooling = context.getBean(LoadBalancer.class).backend("a");
+				await().atMost(Duration.ofSeconds(10)).until(() -> cooling.counts().throttled() == 1);
 				assertThat(this.endings).isEmpty();
 				call.dispose();
 				assertThat(this.endings).containsExactly(Step.Ending.CANCELLED);

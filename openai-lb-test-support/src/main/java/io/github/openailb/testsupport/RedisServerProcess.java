@@ -81,10 +81,14 @@ public final class RedisServerProcess implements AutoCloseable {
 	 * @return the reply, the lines joined by {@code \n}
 	 */
 	public String command(String command) {
+		return send(command + "\r\n");
+	}
+
+	private String send(String request) {
 		try (Socket socket = new Socket("127.0.0.1", this.port)) {
 			socket.setSoTimeout(2000);
 			OutputStream out = socket.getOutputStream();
-			out.write((command + "\r\nQUIT\r\n").getBytes(StandardCharsets.UTF_8));
+			out.write((request + "QUIT\r\n").getBytes(StandardCharsets.UTF_8));
 			out.flush();
 			InputStream in = socket.getInputStream();
 			String reply = new String(in.readAllBytes(), StandardCharsets.UTF_8);
@@ -93,6 +97,20 @@ public final class RedisServerProcess implements AutoCloseable {
 		catch (IOException ex) {
 			return "";
 		}
+	}
+
+	/**
+	 * Send one command with arguments that may hold any bytes (newlines too), in Redis' own
+	 * protocol, and return its reply.
+	 * @param args the command and its arguments, e.g. {@code PUBLISH}, a channel, a message
+	 * @return the reply, the lines joined by {@code \n}
+	 */
+	public String call(String... args) {
+		StringBuilder request = new StringBuilder("*").append(args.length).append("\r\n");
+		for (String arg : args) {
+			request.append('$').append(arg.getBytes(StandardCharsets.UTF_8).length).append("\r\n").append(arg).append("\r\n");
+		}
+		return send(request.toString());
 	}
 
 	@Override

@@ -1,0 +1,61 @@
+package io.github.openailb.core;
+
+import java.util.List;
+
+/**
+ * Applies what other application instances report (through a {@link SharedState}) to this
+ * instance's backends, within the bounds a backend's own hints have: news is only as good as
+ * the store it came through, which anyone with access to it can write to. A deadline not in the
+ * future is ignored, one further ahead than {@code max-cool-down} is capped there, a backend not
+ * configured here is ignored, and a reason is cut to one short line of printable text. News
+ * may extend a running cool-down, never shorten it.
+ */
+final class RemoteNews implements SharedState.Listener {
+
+	private final LoadBalancer balancer;
+
+	private final List<String> names;
+
+	RemoteNews(LoadBalancer balancer) {
+		this.balancer = balancer;
+		this.names = balancer.backends().stream().map(Backend::name).toList();
+	}
+
+	@Override
+	public List<String> backends() {
+		return this.names;
+	}
+
+	@Override
+	public void coolingDown(String name, long until) {
+		Backend backend = this.balancer.backend(name);
+		long now = this.balancer.clock().millis();
+		if (backend == null || until <= now) {
+			return;
+		}
+		backend.extendCoolDown(Math.min(until, now + this.balancer.config().maxCoolDown().toMillis()));
+	}
+
+	@Override
+	public void misconfigured(String name, String reason) {
+		Backend backend = this.balancer.backend(name);
+		if (backend != null) {
+			backend.markMisconfigured(printable(reason));
+		}
+	}
+
+	/** One line of at most {@link SharedState#MAX_REASON_LENGTH} characters, control characters blanked. */
+	static String printable(String reason) {
+		if (reason == null || reason.isBlank()) {
+			return "reported by another instance";
+		}
+		int length = Math.min(reason.length(), SharedState.MAX_REASON_LENGTH);
+		StringBuilder line = new StringBuilder(length);
+		for (int i = 0; i < length; i++) {
+			char c = reason.charAt(i);
+			line.append(Character.isISOControl(c) ? ' ' : c);
+		}
+		return line.toString().strip();
+	}
+
+}
