@@ -9,6 +9,7 @@ import io.github.openailb.core.BalancerListener;
 import io.github.openailb.core.LoadBalancer;
 import io.github.openailb.webclient.BalancingClientHttpConnector;
 import io.github.openailb.webclient.ReactorTransport;
+import io.github.openailb.webclient.TransportConfig;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import reactor.netty.http.client.HttpClient;
@@ -81,6 +82,12 @@ public class OpenAiLbAutoConfiguration {
 					: registry.circuitBreaker(name, LoadBalancer.defaultBreakerConfig(java.time.Clock.systemUTC())));
 	}
 
+	@Bean
+	@ConditionalOnMissingBean
+	TransportConfig openAiLbTransportConfig(OpenAiLbProperties properties) {
+		return properties.toTransportConfig();
+	}
+
 	/*
 	 * The transport and the balancing connector are ClientHttpConnectors: they are qualified and
 	 * not default candidates so that by-type lookups of the application's connector never see them.
@@ -88,9 +95,9 @@ public class OpenAiLbAutoConfiguration {
 	@Bean(defaultCandidate = false)
 	@OpenAiLoadBalanced
 	@ConditionalOnMissingBean
-	ReactorTransport openAiLbTransport(OpenAiLbProperties properties,
+	ReactorTransport openAiLbTransport(TransportConfig config,
 			ObjectProvider<OpenAiLbHttpClientCustomizer> customizers) {
-		return new ReactorTransport(properties.getConnectTimeout(), properties.getResponseTimeout(), (client) -> {
+		return new ReactorTransport(config, (client) -> {
 			HttpClient customized = client;
 			for (OpenAiLbHttpClientCustomizer customizer : customizers.orderedStream().toList()) {
 				customized = customizer.customize(customized);
@@ -103,9 +110,8 @@ public class OpenAiLbAutoConfiguration {
 	@OpenAiLoadBalanced
 	@ConditionalOnMissingBean
 	BalancingClientHttpConnector openAiLbConnector(LoadBalancer balancer, BackendCredentials credentials,
-			OpenAiLbProperties properties, @OpenAiLoadBalanced ReactorTransport transport) {
-		return new BalancingClientHttpConnector(balancer, transport, credentials, properties.getResponseTimeout(),
-				transport);
+			TransportConfig config, @OpenAiLoadBalanced ReactorTransport transport) {
+		return new BalancingClientHttpConnector(balancer, transport, credentials, config, transport);
 	}
 
 }
