@@ -56,7 +56,7 @@ final class InterimResponseFilter extends ChannelInboundHandlerAdapter {
 				ctx.close();
 				ctx.fireExceptionCaught(new RefusedAnswerException((status == 101)
 						? "answered 101 Switching Protocols, which the balancer refuses"
-						: "answered status " + status + ", which is not HTTP"));
+						: "answered " + status + ", which is not an HTTP status"));
 				return;
 			}
 		}
