@@ -14,8 +14,6 @@ import com.azure.core.http.HttpHeaderName;
 import com.azure.core.http.HttpRequest;
 import com.azure.core.http.HttpResponse;
 import com.azure.core.util.BinaryData;
-import io.github.openailb.autoconfigure.OpenAiLbAutoConfiguration;
-import io.github.openailb.autoconfigure.OpenAiLbClientsAutoConfiguration;
 import io.github.openailb.azure.BalancingAzureHttpClient;
 import io.github.openailb.testsupport.PersistentBackend;
 import io.github.openailb.webclient.BalancingClientHttpConnector;
@@ -23,17 +21,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import org.springframework.boot.autoconfigure.AutoConfigurations;
-import org.springframework.boot.autoconfigure.http.HttpMessageConvertersAutoConfiguration;
-import org.springframework.boot.autoconfigure.web.client.RestClientAutoConfiguration;
-import org.springframework.boot.autoconfigure.web.reactive.function.client.ClientHttpConnectorAutoConfiguration;
-import org.springframework.boot.autoconfigure.web.reactive.function.client.WebClientAutoConfiguration;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.client.RestClient;
 import org.springframework.web.reactive.function.client.WebClient;
 
+import static io.github.openailb.reliability.BalancedApp.CHAT;
+import static io.github.openailb.reliability.BalancedApp.restClient;
+import static io.github.openailb.reliability.BalancedApp.webClient;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -45,25 +41,18 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class ContentEncodingTests {
 
-	private static final String CHAT = "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21";
-
 	private static final String JSON = "{\"choices\":[{\"message\":{\"content\":\"h\u00e9llo\"}}]}";
 
 	private static final String EVENTS = "data: {\"n\":1}\n\ndata: {\"n\":2}\n\ndata: [DONE]\n\n";
 
-	private final ApplicationContextRunner runner = new ApplicationContextRunner()
-		.withConfiguration(AutoConfigurations.of(HttpMessageConvertersAutoConfiguration.class,
-				RestClientAutoConfiguration.class, ClientHttpConnectorAutoConfiguration.class,
-				WebClientAutoConfiguration.class, OpenAiLbAutoConfiguration.class,
-				OpenAiLbClientsAutoConfiguration.class))
-		.withPropertyValues("openai.lb.response-timeout=5s", "openai.lb.connect-timeout=1s");
+	private final ApplicationContextRunner runner = BalancedApp.runner();
 
 	@ParameterizedTest(name = "{0}")
 	@ValueSource(strings = { "gzip", "deflate" })
 	void aCompressedJsonAnswerReachesABlockingCallerDecoded(String coding) throws Exception {
 		try (PersistentBackend a = compressed(coding, "application/json", JSON)) {
 			this.runner.withPropertyValues(backend(a)).run((context) -> {
-				RestClient client = context.getBean("openAiLbRestClient", RestClient.class);
+				RestClient client = restClient(context);
 				ResponseEntity<String> entity = client.post()
 					.uri(CHAT)
 					.header(HttpHeaders.ACCEPT_ENCODING, coding)
@@ -83,7 +72,7 @@ class ContentEncodingTests {
 	void aCompressedEventStreamReachesAReactiveCallerDecodedEventByEvent(String coding) throws Exception {
 		try (PersistentBackend a = compressed(coding, "text/event-stream", EVENTS)) {
 			this.runner.withPropertyValues(backend(a)).run((context) -> {
-				WebClient client = context.getBean("openAiLbWebClient", WebClient.class);
+				WebClient client = webClient(context);
 				ResponseEntity<List<String>> entity = client.post()
 					.uri(CHAT)
 					.bodyValue("{}")
@@ -120,7 +109,7 @@ class ContentEncodingTests {
 		try (PersistentBackend a = new PersistentBackend((request, out) -> PersistentBackend.answer(out, 500,
 				"application/json", gzip(bytes(error)), "Content-Encoding", "gzip"))) {
 			this.runner.withPropertyValues(backend(a)).run((context) -> {
-				RestClient client = context.getBean("openAiLbRestClient", RestClient.class);
+				RestClient client = restClient(context);
 				ResponseEntity<String> entity = client.post()
 					.uri(CHAT)
 					.body("{}")
@@ -140,7 +129,7 @@ class ContentEncodingTests {
 		try (PersistentBackend a = new PersistentBackend((request, out) -> PersistentBackend.answer(out, 200,
 				"application/octet-stream", opaque, "Content-Encoding", "x-custom"))) {
 			this.runner.withPropertyValues(backend(a)).run((context) -> {
-				RestClient client = context.getBean("openAiLbRestClient", RestClient.class);
+				RestClient client = restClient(context);
 				ResponseEntity<byte[]> entity = client.post().uri(CHAT).body("{}").retrieve().toEntity(byte[].class);
 				assertThat(entity.getBody()).isEqualTo(opaque);
 				assertThat(entity.getHeaders().getFirst(HttpHeaders.CONTENT_ENCODING)).isEqualTo("x-custom");
@@ -190,5 +179,4 @@ class ContentEncodingTests {
 	private static String[] backend(PersistentBackend backend) {
 		return new String[] { "openai.lb.backends[0].name=a", "openai.lb.backends[0].url=" + backend.url() };
 	}
-
 }

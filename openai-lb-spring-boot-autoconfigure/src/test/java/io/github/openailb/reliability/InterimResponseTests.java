@@ -10,8 +10,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
-import io.github.openailb.autoconfigure.OpenAiLbAutoConfiguration;
-import io.github.openailb.autoconfigure.OpenAiLbClientsAutoConfiguration;
 import io.github.openailb.core.LoadBalancer;
 import io.github.openailb.testsupport.PersistentBackend;
 import io.github.openailb.testsupport.PersistentBackend.Request;
@@ -19,17 +17,16 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import reactor.core.publisher.Flux;
-import reactor.core.publisher.Mono;
 
-import org.springframework.boot.autoconfigure.AutoConfigurations;
-import org.springframework.boot.autoconfigure.http.HttpMessageConvertersAutoConfiguration;
-import org.springframework.boot.autoconfigure.web.client.RestClientAutoConfiguration;
-import org.springframework.boot.autoconfigure.web.reactive.function.client.ClientHttpConnectorAutoConfiguration;
-import org.springframework.boot.autoconfigure.web.reactive.function.client.WebClientAutoConfiguration;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.web.client.RestClient;
 import org.springframework.web.reactive.function.client.WebClient;
 
+import static io.github.openailb.reliability.BalancedApp.CHAT;
+import static io.github.openailb.reliability.BalancedApp.backend;
+import static io.github.openailb.reliability.BalancedApp.ownAnswer;
+import static io.github.openailb.reliability.BalancedApp.restClient;
+import static io.github.openailb.reliability.BalancedApp.webClient;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -43,18 +40,11 @@ import static org.awaitility.Awaitility.await;
  */
 class InterimResponseTests {
 
-	private static final String CHAT = "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21";
-
 	private static final int CALLERS = 32;
 
 	private static final int ROUNDS = 10;
 
-	private final ApplicationContextRunner runner = new ApplicationContextRunner()
-		.withConfiguration(AutoConfigurations.of(HttpMessageConvertersAutoConfiguration.class,
-				RestClientAutoConfiguration.class, ClientHttpConnectorAutoConfiguration.class,
-				WebClientAutoConfiguration.class, OpenAiLbAutoConfiguration.class,
-				OpenAiLbClientsAutoConfiguration.class))
-		.withPropertyValues("openai.lb.response-timeout=5s", "openai.lb.connect-timeout=1s");
+	private final ApplicationContextRunner runner = BalancedApp.runner();
 
 	/**
 	 * Interim answers before the real one, which echoes the caller's id. Every other request gets
@@ -90,7 +80,7 @@ class InterimResponseTests {
 				PersistentBackend b = new PersistentBackend(InterimResponseTests::interimFirst)) {
 			this.runner.withPropertyValues(backend(0, "a", a.url(), 1)).withPropertyValues(backend(1, "b", b.url(), 1))
 				.run((context) -> {
-					WebClient client = context.getBean("openAiLbWebClient", WebClient.class);
+					WebClient client = webClient(context);
 					List<String> wrong = Flux.range(0, CALLERS * ROUNDS)
 						.flatMap((i) -> ownAnswer(client, "w" + i), CALLERS)
 						.filter((verdict) -> !verdict.isEmpty())
@@ -111,7 +101,7 @@ class InterimResponseTests {
 	void everyBlockingCallerGetsExactlyItsOwnAnswerAfterInterimAnswers() throws Exception {
 		try (PersistentBackend a = new PersistentBackend(InterimResponseTests::interimFirst)) {
 			this.runner.withPropertyValues(backend(0, "a", a.url(), 1)).run((context) -> {
-				RestClient client = context.getBean("openAiLbRestClient", RestClient.class);
+				RestClient client = restClient(context);
 				ExecutorService callers = Executors.newFixedThreadPool(16);
 				try {
 					List<Future<String>> verdicts = new ArrayList<>();
@@ -147,7 +137,7 @@ class InterimResponseTests {
 			this.runner.withPropertyValues(backend(0, "odd", odd.url(), 1))
 				.withPropertyValues(backend(1, "fine", fine.url(), 2))
 				.run((context) -> {
-					WebClient client = context.getBean("openAiLbWebClient", WebClient.class);
+					WebClient client = webClient(context);
 					for (int i = 0; i < 3; i++) {
 						assertThat(ownAnswer(client, "c" + i).block(Duration.ofSeconds(10))).isEmpty();
 					}
@@ -160,7 +150,7 @@ class InterimResponseTests {
 				});
 			// alone, it ends the request with an error that says what the backend did
 			this.runner.withPropertyValues(backend(0, "odd", odd.url(), 1)).run((context) -> {
-				WebClient client = context.getBean("openAiLbWebClient", WebClient.class);
+				WebClient client = webClient(context);
 				assertThat(ownAnswer(client, "alone").block(Duration.ofSeconds(10)))
 					.contains("odd: RefusedAnswerException (answered " + statusAndHeaders.substring(0, 3).replaceFirst("^0", ""));
 			});
@@ -195,24 +185,4 @@ class InterimResponseTests {
 			});
 		}
 	}
-
-	/** Empty when the caller got exactly its own answer, else what it got. */
-	private static Mono<String> ownAnswer(WebClient client, String id) {
-		String expected = "{\"caller\":\"" + id + "\"}";
-		return client.post()
-			.uri(CHAT)
-			.header("x-caller", id)
-			.bodyValue("{}")
-			.exchangeToMono((response) -> response.bodyToMono(String.class)
-				.defaultIfEmpty("")
-				.map((body) -> (response.statusCode().value() == 200 && body.equals(expected)) ? ""
-						: id + " got " + response.statusCode().value() + " " + body))
-			.onErrorResume((ex) -> Mono.just(id + " failed: " + ex));
-	}
-
-	private static String[] backend(int index, String name, String url, int priority) {
-		String prefix = "openai.lb.backends[" + index + "].";
-		return new String[] { prefix + "name=" + name, prefix + "url=" + url, prefix + "priority=" + priority };
-	}
-
 }

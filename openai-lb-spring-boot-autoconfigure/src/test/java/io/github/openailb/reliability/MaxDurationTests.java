@@ -12,8 +12,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 import io.github.openailb.actuate.OpenAiLbHealthIndicator;
-import io.github.openailb.autoconfigure.OpenAiLbAutoConfiguration;
-import io.github.openailb.autoconfigure.OpenAiLbClientsAutoConfiguration;
 import io.github.openailb.core.BackendState;
 import io.github.openailb.core.LoadBalancer;
 import io.github.openailb.core.NoBackendAnsweredException;
@@ -27,17 +25,17 @@ import reactor.core.publisher.Mono;
 
 import org.springframework.boot.actuate.health.Health;
 import org.springframework.boot.actuate.health.Status;
-import org.springframework.boot.autoconfigure.AutoConfigurations;
-import org.springframework.boot.autoconfigure.http.HttpMessageConvertersAutoConfiguration;
-import org.springframework.boot.autoconfigure.web.client.RestClientAutoConfiguration;
-import org.springframework.boot.autoconfigure.web.reactive.function.client.ClientHttpConnectorAutoConfiguration;
-import org.springframework.boot.autoconfigure.web.reactive.function.client.WebClientAutoConfiguration;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.ApplicationContext;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.client.RestClient;
 import org.springframework.web.reactive.function.client.WebClient;
 
+import static io.github.openailb.reliability.BalancedApp.CHAT;
+import static io.github.openailb.reliability.BalancedApp.backend;
+import static io.github.openailb.reliability.BalancedApp.ownAnswer;
+import static io.github.openailb.reliability.BalancedApp.restClient;
+import static io.github.openailb.reliability.BalancedApp.webClient;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatException;
 import static org.awaitility.Awaitility.await;
@@ -51,15 +49,9 @@ import static org.awaitility.Awaitility.await;
  */
 class MaxDurationTests {
 
-	private static final String CHAT = "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21";
-
 	private static final int CALLERS = 16;
 
-	private final ApplicationContextRunner runner = new ApplicationContextRunner()
-		.withConfiguration(AutoConfigurations.of(HttpMessageConvertersAutoConfiguration.class,
-				RestClientAutoConfiguration.class, ClientHttpConnectorAutoConfiguration.class,
-				WebClientAutoConfiguration.class, OpenAiLbAutoConfiguration.class,
-				OpenAiLbClientsAutoConfiguration.class))
+	private final ApplicationContextRunner runner = BalancedApp.runner()
 		.withPropertyValues("openai.lb.connect-timeout=1s", "openai.lb.response-timeout=1s",
 				"openai.lb.max-duration=2s");
 
@@ -103,49 +95,36 @@ class MaxDurationTests {
 
 	@Test
 	void aBackendTricklingBeforeItsAnswerFailsOverToTheHealthyTierAndShowsInHealth() throws Exception {
-		try (PersistentBackend slow = new PersistentBackend(MaxDurationTests::trickleHead);
-				PersistentBackend fast = new PersistentBackend(MaxDurationTests::healthy)) {
-			this.runner.withPropertyValues(backend(0, "slow", slow.url(), 1))
-				.withPropertyValues(backend(1, "fast", fast.url(), 2))
-				.run((context) -> {
-					WebClient client = context.getBean("openAiLbWebClient", WebClient.class);
-					List<String> verdicts = Flux.range(0, CALLERS)
-						.flatMap((i) -> timed(ownAnswer(client, "w" + i)), CALLERS)
-						.collectList()
-						.block(Duration.ofSeconds(30));
-					// the healthy backend's answer, each well within response timeout + max-duration
-					assertThat(verdicts).hasSize(CALLERS).allSatisfy((verdict) -> assertThat(verdict).startsWith("own in "));
-					assertThat(verdicts).allSatisfy((verdict) -> assertThat(millis(verdict)).isLessThan(4000));
-					assertBlamedAndShownInHealth(context, CALLERS);
-					await().atMost(Duration.ofSeconds(5)).until(() -> slow.openConnections() == 0);
-				});
-		}
+		againstSlowAndHealthy(MaxDurationTests::trickleHead, (context, slow) -> {
+				WebClient client = webClient(context);
+				List<String> verdicts = callersAtOnce(client);
+				// the healthy backend's answer, each well within response timeout + max-duration
+				assertThat(verdicts).hasSize(CALLERS).allSatisfy((verdict) -> assertThat(verdict).startsWith("own in "));
+				assertThat(verdicts).allSatisfy((verdict) -> assertThat(millis(verdict)).isLessThan(4000));
+				assertBlamedAndShownInHealth(context, CALLERS);
+				await().atMost(Duration.ofSeconds(5)).until(() -> slow.openConnections() == 0);
+		});
 	}
 
 	@Test
 	void blockingCallersOfATricklingBackendEndWithinTheBoundAndNoThreadStaysBlocked() throws Exception {
-		try (PersistentBackend slow = new PersistentBackend(MaxDurationTests::trickleHead);
-				PersistentBackend fast = new PersistentBackend(MaxDurationTests::healthy)) {
-			this.runner.withPropertyValues(backend(0, "slow", slow.url(), 1))
-				.withPropertyValues(backend(1, "fast", fast.url(), 2))
-				.run((context) -> {
-					RestClient client = context.getBean("openAiLbRestClient", RestClient.class);
-					ExecutorService callers = Executors.newFixedThreadPool(CALLERS);
-					List<Future<String>> answers = new ArrayList<>();
-					for (int i = 0; i < CALLERS; i++) {
-						String id = "r" + i;
-						answers.add(callers.submit(() -> client.post().uri(CHAT).header("x-caller", id).body("{}")
-							.retrieve().body(String.class)));
-					}
-					for (int i = 0; i < CALLERS; i++) {
-						assertThat(answers.get(i).get(10, TimeUnit.SECONDS)).isEqualTo("{\"caller\":\"r" + i + "\"}");
-					}
-					callers.shutdown();
-					assertThat(callers.awaitTermination(5, TimeUnit.SECONDS)).isTrue();
-					assertBlamedAndShownInHealth(context, CALLERS);
-					await().atMost(Duration.ofSeconds(5)).until(() -> slow.openConnections() == 0);
-				});
-		}
+		againstSlowAndHealthy(MaxDurationTests::trickleHead, (context, slow) -> {
+				RestClient client = restClient(context);
+				ExecutorService callers = Executors.newFixedThreadPool(CALLERS);
+				List<Future<String>> answers = new ArrayList<>();
+				for (int i = 0; i < CALLERS; i++) {
+					String id = "r" + i;
+					answers.add(callers.submit(() -> client.post().uri(CHAT).header("x-caller", id).body("{}")
+						.retrieve().body(String.class)));
+				}
+				for (int i = 0; i < CALLERS; i++) {
+					assertThat(answers.get(i).get(10, TimeUnit.SECONDS)).isEqualTo("{\"caller\":\"r" + i + "\"}");
+				}
+				callers.shutdown();
+				assertThat(callers.awaitTermination(5, TimeUnit.SECONDS)).isTrue();
+				assertBlamedAndShownInHealth(context, CALLERS);
+				await().atMost(Duration.ofSeconds(5)).until(() -> slow.openConnections() == 0);
+		});
 	}
 
 	@ParameterizedTest(name = "{0}")
@@ -153,36 +132,28 @@ class MaxDurationTests {
 	void aBodyTricklingAfterItStartedIsCutAtMaxDurationAndItsBackendIsBlamed(String kind) throws Exception {
 		PersistentBackend.Script trickle = kind.equals("json") ? MaxDurationTests::trickleJsonBody
 				: MaxDurationTests::trickleEventBody;
-		try (PersistentBackend slow = new PersistentBackend(trickle);
-				PersistentBackend fast = new PersistentBackend(MaxDurationTests::healthy)) {
-			this.runner.withPropertyValues(backend(0, "slow", slow.url(), 1))
-				.withPropertyValues(backend(1, "fast", fast.url(), 2))
-				.run((context) -> {
-					WebClient client = context.getBean("openAiLbWebClient", WebClient.class);
-					List<String> verdicts = Flux.range(0, CALLERS)
-						.flatMap((i) -> timed(ownAnswer(client, "w" + i)), CALLERS)
-						.collectList()
-						.block(Duration.ofSeconds(30));
-					// the body had started, so no failover: a documented error naming the bound, in time
-					assertThat(verdicts).allSatisfy((verdict) -> {
-						assertThat(verdict).contains("max-duration");
-						assertThat(millis(verdict)).isBetween(1900L, 4000L);
-					});
-					await().atMost(Duration.ofSeconds(5)).until(() -> slow.openConnections() == 0);
-					// blamed: the breaker opened, and the next caller goes to the healthy tier
-					LoadBalancer balancer = context.getBean(LoadBalancer.class);
-					assertThat(balancer.backend("slow").breaker().getMetrics().getNumberOfFailedCalls()).isGreaterThanOrEqualTo(10);
-					assertThat(balancer.backend("slow").state()).isEqualTo(BackendState.CIRCUIT_OPEN);
-					assertThat(ownAnswer(client, "next").block(Duration.ofSeconds(5))).isEmpty();
+		againstSlowAndHealthy(trickle, (context, slow) -> {
+				WebClient client = webClient(context);
+				List<String> verdicts = callersAtOnce(client);
+				// the body had started, so no failover: a documented error naming the bound, in time
+				assertThat(verdicts).allSatisfy((verdict) -> {
+					assertThat(verdict).contains("max-duration");
+					assertThat(millis(verdict)).isBetween(1900L, 4000L);
 				});
-		}
+				await().atMost(Duration.ofSeconds(5)).until(() -> slow.openConnections() == 0);
+				// blamed: the breaker opened, and the next caller goes to the healthy tier
+				LoadBalancer balancer = context.getBean(LoadBalancer.class);
+				assertThat(balancer.backend("slow").breaker().getMetrics().getNumberOfFailedCalls()).isGreaterThanOrEqualTo(10);
+				assertThat(balancer.backend("slow").state()).isEqualTo(BackendState.CIRCUIT_OPEN);
+				assertThat(ownAnswer(client, "next").block(Duration.ofSeconds(5))).isEmpty();
+		});
 	}
 
 	@Test
 	void aBlockingCallerReadingATricklingBodyIsCutAtMaxDuration() throws Exception {
 		try (PersistentBackend slow = new PersistentBackend(MaxDurationTests::trickleJsonBody)) {
 			this.runner.withPropertyValues(backend(0, "slow", slow.url(), 1)).run((context) -> {
-				RestClient client = context.getBean("openAiLbRestClient", RestClient.class);
+				RestClient client = restClient(context);
 				long start = System.nanoTime();
 				assertThatException().isThrownBy(() -> client.post().uri(CHAT).body("{}").retrieve().body(String.class))
 					.withStackTraceContaining("max-duration");
@@ -199,7 +170,7 @@ class MaxDurationTests {
 			this.runner.withPropertyValues(backend(0, "hung", hung.url(), 1))
 				.withPropertyValues("openai.lb.response-timeout=20s", "openai.lb.max-duration=1s")
 				.run((context) -> {
-					WebClient client = context.getBean("openAiLbWebClient", WebClient.class);
+					WebClient client = webClient(context);
 					long start = System.nanoTime();
 					assertThatException().isThrownBy(() -> client.post().uri(CHAT).bodyValue("{}").retrieve()
 						.bodyToMono(String.class).block(Duration.ofSeconds(30)))
@@ -221,7 +192,7 @@ class MaxDurationTests {
 			this.runner.withPropertyValues(backend(0, "a", throttled.url(), 1))
 				.withPropertyValues("openai.lb.max-wait=30s", "openai.lb.max-duration=1s")
 				.run((context) -> {
-					RestClient client = context.getBean("openAiLbRestClient", RestClient.class);
+					RestClient client = restClient(context);
 					long start = System.nanoTime();
 					ResponseEntity<Void> entity = client.post().uri(CHAT).body("{}").exchange((request, response) ->
 						ResponseEntity.status(response.getStatusCode()).headers(response.getHeaders()).build());
@@ -232,6 +203,23 @@ class MaxDurationTests {
 					assertThat(throttled.requests()).isOne();
 				});
 		}
+	}
+
+	/** A trickling backend in the first tier, a healthy one in the second. */
+	private void againstSlowAndHealthy(PersistentBackend.Script slowScript, SlowAndHealthy test) throws Exception {
+		try (PersistentBackend slow = new PersistentBackend(slowScript);
+				PersistentBackend fast = new PersistentBackend(MaxDurationTests::healthy)) {
+			this.runner.withPropertyValues(backend(0, "slow", slow.url(), 1))
+				.withPropertyValues(backend(1, "fast", fast.url(), 2))
+				.run((context) -> test.accept(context, slow));
+		}
+	}
+
+	@FunctionalInterface
+	private interface SlowAndHealthy {
+
+		void accept(ApplicationContext context, PersistentBackend slow) throws Throwable;
+
 	}
 
 	private static void assertBlamedAndShownInHealth(ApplicationContext context, int callers) {
@@ -248,20 +236,14 @@ class MaxDurationTests {
 		assertThat((long) ((Map<?, ?>) backends.get("fast").get("attempts")).get("success")).isEqualTo(callers);
 	}
 
-	/** Empty when the caller got exactly its own answer, else what it got. */
-	private static Mono<String> ownAnswer(WebClient client, String id) {
-		String expected = "{\"caller\":\"" + id + "\"}";
-		return client.post()
-			.uri(CHAT)
-			.header("x-caller", id)
-			.bodyValue("{}")
-			.retrieve()
-			.bodyToMono(String.class)
-			.map((body) -> body.equals(expected) ? "" : id + " got " + body)
-			.onErrorResume((ex) -> Mono.just(id + " failed: " + ex));
+	/** Every caller at once; each verdict reads "own in N ms" or "VERDICT in N ms". */
+	private static List<String> callersAtOnce(WebClient client) {
+		return Flux.range(0, CALLERS)
+			.flatMap((i) -> timed(ownAnswer(client, "w" + i)), CALLERS)
+			.collectList()
+			.block(Duration.ofSeconds(30));
 	}
 
-	/** "own in N ms" or "VERDICT in N ms". */
 	private static Mono<String> timed(Mono<String> verdict) {
 		return Mono.defer(() -> {
 			long start = System.nanoTime();
@@ -273,10 +255,4 @@ class MaxDurationTests {
 		String[] words = timed.split(" ");
 		return Long.parseLong(words[words.length - 2]);
 	}
-
-	private static String[] backend(int index, String name, String url, int priority) {
-		String prefix = "openai.lb.backends[" + index + "].";
-		return new String[] { prefix + "name=" + name, prefix + "url=" + url, prefix + "priority=" + priority };
-	}
-
 }

@@ -10,8 +10,6 @@ import java.util.concurrent.TimeUnit;
 
 import com.azure.core.http.HttpRequest;
 import com.azure.core.util.BinaryData;
-import io.github.openailb.autoconfigure.OpenAiLbAutoConfiguration;
-import io.github.openailb.autoconfigure.OpenAiLbClientsAutoConfiguration;
 import io.github.openailb.azure.BalancingAzureHttpClient;
 import io.github.openailb.core.LoadBalancer;
 import io.github.openailb.testsupport.PersistentBackend;
@@ -22,11 +20,6 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 
-import org.springframework.boot.autoconfigure.AutoConfigurations;
-import org.springframework.boot.autoconfigure.http.HttpMessageConvertersAutoConfiguration;
-import org.springframework.boot.autoconfigure.web.client.RestClientAutoConfiguration;
-import org.springframework.boot.autoconfigure.web.reactive.function.client.ClientHttpConnectorAutoConfiguration;
-import org.springframework.boot.autoconfigure.web.reactive.function.client.WebClientAutoConfiguration;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.core.io.buffer.DataBuffer;
 import org.springframework.core.io.buffer.DefaultDataBufferFactory;
@@ -34,6 +27,9 @@ import org.springframework.web.client.ResourceAccessException;
 import org.springframework.web.client.RestClient;
 import org.springframework.web.reactive.function.client.WebClient;
 
+import static io.github.openailb.reliability.BalancedApp.CHAT;
+import static io.github.openailb.reliability.BalancedApp.restClient;
+import static io.github.openailb.reliability.BalancedApp.webClient;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatException;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
@@ -47,17 +43,10 @@ import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
  */
 class ResourceBoundsTests {
 
-	private static final String CHAT = "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21";
-
 	private static final int LIMIT = 64 * 1024;
 
-	private final ApplicationContextRunner runner = new ApplicationContextRunner()
-		.withConfiguration(AutoConfigurations.of(HttpMessageConvertersAutoConfiguration.class,
-				RestClientAutoConfiguration.class, ClientHttpConnectorAutoConfiguration.class,
-				WebClientAutoConfiguration.class, OpenAiLbAutoConfiguration.class,
-				OpenAiLbClientsAutoConfiguration.class))
-		.withPropertyValues("openai.lb.response-timeout=5s", "openai.lb.connect-timeout=1s",
-				"openai.lb.max-request-body=64KB");
+	private final ApplicationContextRunner runner = BalancedApp.runner()
+		.withPropertyValues("openai.lb.max-request-body=64KB");
 
 	@Test
 	void aRequestBodyAboveTheLimitFailsAtOnceOnEveryPathNamingTheProperty() throws Exception {
@@ -65,8 +54,8 @@ class ResourceBoundsTests {
 				"text/plain", Integer.toString(request.body().length).getBytes(StandardCharsets.US_ASCII)))) {
 			this.runner.withPropertyValues("openai.lb.backends[0].name=a", "openai.lb.backends[0].url=" + a.url())
 				.run((context) -> {
-					RestClient rest = context.getBean("openAiLbRestClient", RestClient.class);
-					WebClient web = context.getBean("openAiLbWebClient", WebClient.class);
+					RestClient rest = restClient(context);
+					WebClient web = webClient(context);
 					// up to the limit, byte for byte
 					assertThat(rest.post().uri(CHAT).body(new byte[LIMIT]).retrieve().body(String.class))
 						.isEqualTo(Integer.toString(LIMIT));
@@ -110,7 +99,7 @@ class ResourceBoundsTests {
 						"openai.lb.backends[1].priority=2")
 				.withPropertyValues("openai.lb.pool.max-connections=1", "openai.lb.pool.max-pending-acquires=1")
 				.run((context) -> {
-					WebClient web = context.getBean("openAiLbWebClient", WebClient.class);
+					WebClient web = webClient(context);
 					Mono<String> first = call(web).cache();
 					first.subscribe();
 					org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> busy.requests() == 1);
@@ -141,8 +130,8 @@ class ResourceBoundsTests {
 				"text/plain", "ok".getBytes(StandardCharsets.US_ASCII)))) {
 			this.runner.withPropertyValues("openai.lb.backends[0].name=a", "openai.lb.backends[0].url=" + a.url())
 				.run((context) -> {
-					RestClient rest = context.getBean("openAiLbRestClient", RestClient.class);
-					WebClient web = context.getBean("openAiLbWebClient", WebClient.class);
+					RestClient rest = restClient(context);
+					WebClient web = webClient(context);
 					Mono<String> blockingCall = Mono.fromCallable(() -> rest.post().uri(CHAT).body("{}").retrieve().body(String.class));
 					// on a parallel scheduler thread, and on the event loop that delivered an answer
 					assertThatExceptionOfType(IllegalStateException.class)
@@ -169,5 +158,4 @@ class ResourceBoundsTests {
 			return DefaultDataBufferFactory.sharedInstance.wrap(chunk);
 		});
 	}
-
 }
