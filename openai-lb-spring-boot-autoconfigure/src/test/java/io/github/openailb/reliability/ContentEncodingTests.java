@@ -35,8 +35,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Issue #16: compressed answers reach every kind of caller as bytes and headers it can decode.
  * The transport decodes {@code gzip} and {@code deflate} bodies as they stream and drops
- * {@code Content-Encoding} and the compressed {@code Content-Length}; any other coding passes
- * through untouched, header included. Before, the compressed bytes reached callers that do not
+ * {@code Content-Encoding} and the compressed {@code Content-Length}; a coding it cannot decode
+ * passes through untouched, header included. Before, the compressed bytes reached callers that do not
  * decode (Spring's clients leave that to the HTTP library, which the balancer stands in for).
  */
 class ContentEncodingTests {
