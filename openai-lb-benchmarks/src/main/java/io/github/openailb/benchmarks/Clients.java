@@ -11,6 +11,7 @@ import io.github.openailb.core.LoadBalancer;
 import io.github.openailb.restclient.BalancingClientHttpRequestInterceptor;
 import io.github.openailb.transport.BalancingClientHttpConnector;
 import io.github.openailb.transport.ReactorTransport;
+import io.github.openailb.transport.TransportConfig;
 import io.netty.channel.ChannelOption;
 import reactor.core.publisher.Mono;
 import reactor.netty.http.client.HttpClient;
@@ -52,10 +53,14 @@ final class Clients implements AutoCloseable {
 
 	Clients(BalancerConfig config, Clock clock) {
 		this.balancer = LoadBalancer.builder(config).clock(clock).build();
-		this.transport = new ReactorTransport(CONNECT_TIMEOUT, RESPONSE_TIMEOUT, UnaryOperator.identity());
-		this.direct = new ReactorTransport(CONNECT_TIMEOUT, RESPONSE_TIMEOUT, UnaryOperator.identity());
+		TransportConfig limits = TransportConfig.builder()
+			.connectTimeout(CONNECT_TIMEOUT)
+			.responseTimeout(RESPONSE_TIMEOUT)
+			.build();
+		this.transport = new ReactorTransport(limits, UnaryOperator.identity());
+		this.direct = new ReactorTransport(limits, UnaryOperator.identity());
 		this.connector = new BalancingClientHttpConnector(this.balancer, this.transport,
-				new ApiKeyCredentials(config.backends()), RESPONSE_TIMEOUT, this.direct);
+				new ApiKeyCredentials(config.backends()), limits, this.direct);
 		this.web = WebClient.builder().clientConnector(this.connector).codecs((codecs) -> codecs.defaultCodecs()
 			.maxInMemorySize(32 * 1024 * 1024)).build();
 		// the same pool settings as ReactorTransport's, for the RestClient's own (direct) calls

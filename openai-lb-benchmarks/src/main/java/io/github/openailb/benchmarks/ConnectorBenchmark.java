@@ -7,6 +7,7 @@ import io.github.openailb.auth.ApiKeyCredentials;
 import io.github.openailb.core.BalancerConfig;
 import io.github.openailb.core.LoadBalancer;
 import io.github.openailb.transport.BalancingClientHttpConnector;
+import io.github.openailb.transport.TransportConfig;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Mode;
@@ -44,7 +45,8 @@ public class ConnectorBenchmark {
 			.build();
 		InMemoryTransport transport = new InMemoryTransport();
 		this.connector = new BalancingClientHttpConnector(LoadBalancer.builder(config).build(), transport,
-				new ApiKeyCredentials(config.backends()), Duration.ofSeconds(60), transport);
+				new ApiKeyCredentials(config.backends()),
+				TransportConfig.builder().responseTimeout(Duration.ofSeconds(60)).build(), transport);
 		this.headers = new HttpHeaders();
 		this.headers.setContentType(MediaType.APPLICATION_JSON);
 		this.headers.set("api-key", Clients.KEY);

@@ -118,13 +118,7 @@ public final class Exchange {
 			}
 			set(this.refused, chosen.index());
 		}
-		long soonest = Long.MAX_VALUE;
-		for (Backend backend : this.balancer.backends()) {
-			long free = backend.config().enabled() ? backend.freeAt(now) : Long.MAX_VALUE;
-			if (free > now) {
-				soonest = Math.min(soonest, free);
-			}
-		}
+		long soonest = soonestFree(now);
 		long maxWait = this.balancer.config().maxWait().toMillis();
 		if (soonest != Long.MAX_VALUE && maxWait > 0 && soonest - now <= maxWait - this.waited) {
 			long delay = Math.max(1, soonest - now);
@@ -140,6 +134,28 @@ public final class Exchange {
 			return new Step.Wait(Duration.ofMillis(delay));
 		}
 		return giveUp(now, soonest);
+	}
+
+	/**
+	 * End the request now, because its time is up: the caller gets what it would get if no
+	 * backend were left to try (the last real answer, the synthetic 429 or a failure).
+	 * @return the end
+	 */
+	public Step.GiveUp giveUpNow() {
+		long now = this.balancer.clock().millis();
+		return giveUp(now, soonestFree(now));
+	}
+
+	/** When the soonest backend that is not free now will be, or {@link Long#MAX_VALUE}. */
+	private long soonestFree(long now) {
+		long soonest = Long.MAX_VALUE;
+		for (Backend backend : this.balancer.backends()) {
+			long free = backend.config().enabled() ? backend.freeAt(now) : Long.MAX_VALUE;
+			if (free > now) {
+				soonest = Math.min(soonest, free);
+			}
+		}
+		return soonest;
 	}
 
 	/** Choose among backends with quota left; only if none has any, among the others. */

@@ -5,13 +5,16 @@ package io.github.openailb.core;
  */
 public enum Outcome {
 
-	/** 2xx or 3xx: returned to the caller, success recorded. */
+	/** 2xx: returned to the caller, success recorded. */
 	SUCCESS(false),
 
 	/** 429: the backend cools down, the request moves on at once. */
 	THROTTLED(true),
 
-	/** 5xx, 408, connect error, reset or timeout: breaker failure, the request moves on. */
+	/**
+	 * 5xx, 408, a redirect (never followed), a status that is not a final HTTP answer, connect
+	 * error, reset or timeout: breaker failure, the request moves on.
+	 */
 	FAILURE(true),
 
 	/** 401, 403, 404: this backend's key or deployment is wrong; the request moves on. */
@@ -40,8 +43,11 @@ public enum Outcome {
 	 * @return the outcome
 	 */
 	public static Outcome ofStatus(int status) {
-		if (status < 400) {
+		if (status >= 200 && status < 300) {
 			return SUCCESS;
+		}
+		if (status < 400) {
+			return FAILURE;
 		}
 		return switch (status) {
 			case 429 -> THROTTLED;

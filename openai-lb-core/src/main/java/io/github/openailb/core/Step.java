@@ -147,7 +147,7 @@ public sealed interface Step permits Step.Attempt, Step.Wait, Step.GiveUp {
 	 */
 	enum Ending {
 
-		/** A backend's answer (2xx, 3xx or a client 4xx) reached the caller. */
+		/** A backend's answer (2xx or a client 4xx) reached the caller. */
 		ANSWERED,
 
 		/** Every backend failed; the caller gets the last real answer (not a 429). */

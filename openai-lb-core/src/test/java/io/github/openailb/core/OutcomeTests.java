@@ -11,7 +11,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class OutcomeTests {
 
 	@ParameterizedTest
-	@ValueSource(ints = { 200, 201, 202, 204, 206, 299, 300, 301, 302, 304, 307, 308 })
+	@ValueSource(ints = { 200, 201, 202, 204, 206, 299 })
 	void successAnswersReachTheCaller(int status) {
 		assertThat(Outcome.ofStatus(status)).isEqualTo(Outcome.SUCCESS);
 		assertThat(Outcome.SUCCESS.failsOver()).isFalse();
@@ -25,8 +25,15 @@ class OutcomeTests {
 	}
 
 	@ParameterizedTest
-	@ValueSource(ints = { 408, 500, 501, 502, 503, 504, 520, 599 })
+	@ValueSource(ints = { 408, 500, 501, 502, 503, 504, 520, 599, 600, 999 })
 	void serverFailuresAndRequestTimeoutFailOver(int status) {
+		assertThat(Outcome.ofStatus(status)).isEqualTo(Outcome.FAILURE);
+		assertThat(Outcome.FAILURE.failsOver()).isTrue();
+	}
+
+	@ParameterizedTest
+	@ValueSource(ints = { 0, 99, 100, 101, 102, 103, 199, 300, 301, 302, 304, 307, 308, 399 })
+	void redirectsAndStatusesThatAreNoFinalAnswerAreFailuresOfTheBackend(int status) {
 		assertThat(Outcome.ofStatus(status)).isEqualTo(Outcome.FAILURE);
 		assertThat(Outcome.FAILURE.failsOver()).isTrue();
 	}

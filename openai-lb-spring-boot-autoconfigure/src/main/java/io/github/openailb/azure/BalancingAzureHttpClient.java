@@ -19,6 +19,7 @@ import reactor.core.publisher.Mono;
 
 import org.springframework.core.io.buffer.DataBuffer;
 import org.springframework.core.io.buffer.DataBufferUtils;
+import org.springframework.core.io.buffer.DefaultDataBufferFactory;
 import org.springframework.http.HttpMethod;
 import org.springframework.http.client.reactive.ClientHttpResponse;
 
@@ -29,8 +30,6 @@ import org.springframework.http.client.reactive.ClientHttpResponse;
  * the balancer chooses. The response body streams, so server-sent events arrive as they come.
  */
 public final class BalancingAzureHttpClient implements HttpClient {
-
-	private static final byte[] NO_BODY = new byte[0];
 
 	private final BalancingClientHttpConnector connector;
 
@@ -54,13 +53,16 @@ public final class BalancingAzureHttpClient implements HttpClient {
 		for (HttpHeader header : request.getHeaders()) {
 			headers.addAll(header.getName(), header.getValuesList());
 		}
-		// held once: the balancer replays it on each attempt
-		Mono<byte[]> body = (request.getBody() != null)
-				? FluxUtil.collectBytesInByteBufferStream(request.getBody()).defaultIfEmpty(NO_BODY)
-				: Mono.just(NO_BODY);
-		return body
-			.flatMap((bytes) -> this.connector.exchange(method, pathAndQuery(request.getUrl()), headers, bytes))
+		// held once (up to openai.lb.max-request-body): the balancer replays it on each attempt
+		Flux<DataBuffer> body = (request.getBody() != null)
+				? request.getBody().map(BalancingAzureHttpClient::copy) : Flux.empty();
+		return this.connector.exchange(method, pathAndQuery(request.getUrl()), headers, body)
 			.map((response) -> new BalancedResponse(request, response));
+	}
+
+	/** A body's buffers may be reused once emitted: hold a copy. */
+	private static DataBuffer copy(ByteBuffer buffer) {
+		return DefaultDataBufferFactory.sharedInstance.allocateBuffer(buffer.remaining()).write(buffer);
 	}
 
 	static String pathAndQuery(URL url) {

@@ -9,6 +9,7 @@ import io.github.openailb.core.BalancerListener;
 import io.github.openailb.core.LoadBalancer;
 import io.github.openailb.transport.BalancingClientHttpConnector;
 import io.github.openailb.transport.ReactorTransport;
+import io.github.openailb.transport.TransportConfig;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import reactor.netty.http.client.HttpClient;
@@ -84,6 +85,12 @@ public class OpenAiLbAutoConfiguration {
 					: registry.circuitBreaker(name, LoadBalancer.defaultBreakerConfig(java.time.Clock.systemUTC())));
 	}
 
+	@Bean
+	@ConditionalOnMissingBean
+	TransportConfig openAiLbTransportConfig(OpenAiLbProperties properties) {
+		return properties.toTransportConfig();
+	}
+
 	/*
 	 * The transport and the balancing connector are ClientHttpConnectors: they are qualified and
 	 * not default candidates so that by-type lookups of the application's connector never see them.
@@ -91,9 +98,9 @@ public class OpenAiLbAutoConfiguration {
 	@Bean(defaultCandidate = false)
 	@OpenAiLoadBalanced
 	@ConditionalOnMissingBean
-	ReactorTransport openAiLbTransport(OpenAiLbProperties properties,
+	ReactorTransport openAiLbTransport(TransportConfig config,
 			ObjectProvider<OpenAiLbHttpClientCustomizer> customizers) {
-		return new ReactorTransport(properties.getConnectTimeout(), properties.getResponseTimeout(), (client) -> {
+		return new ReactorTransport(config, (client) -> {
 			HttpClient customized = client;
 			for (OpenAiLbHttpClientCustomizer customizer : customizers.orderedStream().toList()) {
 				customized = customizer.customize(customized);
@@ -106,9 +113,8 @@ public class OpenAiLbAutoConfiguration {
 	@OpenAiLoadBalanced
 	@ConditionalOnMissingBean
 	BalancingClientHttpConnector openAiLbConnector(LoadBalancer balancer, BackendCredentials credentials,
-			OpenAiLbProperties properties, @OpenAiLoadBalanced ReactorTransport transport) {
-		return new BalancingClientHttpConnector(balancer, transport, credentials, properties.getResponseTimeout(),
-				transport);
+			TransportConfig config, @OpenAiLoadBalanced ReactorTransport transport) {
+		return new BalancingClientHttpConnector(balancer, transport, credentials, config, transport);
 	}
 
 }

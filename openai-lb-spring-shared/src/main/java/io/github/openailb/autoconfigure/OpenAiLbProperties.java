@@ -9,8 +9,10 @@ import io.github.openailb.core.BalancerConfig;
 import io.github.openailb.core.InvalidConfigurationException;
 import io.github.openailb.core.KeyStyle;
 import io.github.openailb.core.Strategy;
+import io.github.openailb.webclient.TransportConfig;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.util.unit.DataSize;
 
 /**
  * Configuration of the openai-lb balancer.
@@ -60,6 +62,26 @@ public class OpenAiLbProperties {
 	 * it last reported left (headroom).
 	 */
 	private Strategy strategy = Strategy.HEADROOM;
+
+	// transport limits (issue #16): one bound per request, a pool per backend, a held body
+
+	/**
+	 * Longest time one request may take, from the call to the last byte of the answer,
+	 * failovers, waits and a streamed body included; a backend still sending then is cut off
+	 * and blamed.
+	 */
+	private Duration maxDuration = Duration.ofMinutes(10);
+
+	/**
+	 * Largest request body the balancer holds in memory to replay on failover; a larger one
+	 * fails at once, naming this property.
+	 */
+	private DataSize maxRequestBody = DataSize.ofMegabytes(64);
+
+	/**
+	 * Connection pool of the transport, one per backend.
+	 */
+	private final Pool pool = new Pool();
 
 	/**
 	 * Microsoft Entra ID settings shared by the backends that authenticate with it.
@@ -140,6 +162,26 @@ public class OpenAiLbProperties {
 		this.strategy = strategy;
 	}
 
+	public Duration getMaxDuration() {
+		return this.maxDuration;
+	}
+
+	public void setMaxDuration(Duration maxDuration) {
+		this.maxDuration = maxDuration;
+	}
+
+	public DataSize getMaxRequestBody() {
+		return this.maxRequestBody;
+	}
+
+	public void setMaxRequestBody(DataSize maxRequestBody) {
+		this.maxRequestBody = maxRequestBody;
+	}
+
+	public Pool getPool() {
+		return this.pool;
+	}
+
 	public Auth getAuth() {
 		return this.auth;
 	}
@@ -174,9 +216,6 @@ public class OpenAiLbProperties {
 	 * @throws io.github.openailb.core.InvalidConfigurationException naming the property at fault
 	 */
 	public BalancerConfig toBalancerConfig() {
-		// the engine does not see the transport's timeouts, so they are checked here
-		BalancerConfig.requirePositive(this.connectTimeout, "connect-timeout", "5s");
-		BalancerConfig.requirePositive(this.responseTimeout, "response-timeout", "120s");
 		BalancerConfig.Builder builder = BalancerConfig.builder()
 			.defaultRetryAfter(this.defaultRetryAfter)
 			.maxCoolDown(this.maxCoolDown)
@@ -365,6 +404,56 @@ public class OpenAiLbProperties {
 
 		public void setEnabled(boolean enabled) {
 			this.enabled = enabled;
+		}
+
+	}
+
+	/**
+	 * Validate and convert to the transport's limits.
+	 * @return the transport configuration
+	 * @throws io.github.openailb.core.InvalidConfigurationException naming the property at fault
+	 */
+	public TransportConfig toTransportConfig() {
+		return TransportConfig.builder()
+			.connectTimeout(this.connectTimeout)
+			.responseTimeout(this.responseTimeout)
+			.maxDuration(this.maxDuration)
+			.maxConnections(this.pool.getMaxConnections())
+			.maxPendingAcquires(this.pool.getMaxPendingAcquires())
+			.maxRequestBody((this.maxRequestBody != null) ? this.maxRequestBody.toBytes() : -1)
+			.build();
+	}
+
+	/**
+	 * Connection pool of the transport. Each backend (host and port) has a pool of its own.
+	 */
+	public static class Pool {
+
+		/**
+		 * Most connections open to one backend at once; each request under way holds one.
+		 */
+		private int maxConnections = 500;
+
+		/**
+		 * Most requests that may wait for a connection to one backend while all are busy; beyond
+		 * it an attempt fails at once and the request tries the next backend.
+		 */
+		private int maxPendingAcquires = 1000;
+
+		public int getMaxConnections() {
+			return this.maxConnections;
+		}
+
+		public void setMaxConnections(int maxConnections) {
+			this.maxConnections = maxConnections;
+		}
+
+		public int getMaxPendingAcquires() {
+			return this.maxPendingAcquires;
+		}
+
+		public void setMaxPendingAcquires(int maxPendingAcquires) {
+			this.maxPendingAcquires = maxPendingAcquires;
 		}
 
 	}

@@ -5,6 +5,7 @@ import java.io.InputStream;
 
 import io.github.openailb.transport.BalancingClientHttpConnector;
 import io.github.openailb.transport.BlockingExchange;
+import reactor.core.scheduler.Schedulers;
 
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpRequest;
@@ -19,7 +20,9 @@ import org.springframework.web.client.RestClient;
  * the logical host {@value BalancingClientHttpConnector#LOGICAL_HOST} is sent through the shared
  * {@link BalancingClientHttpConnector} (same engine, same state as the reactive clients) and the
  * calling thread waits for the answer; any other request continues down the chain untouched.
- * The response body is streamed to the caller as it arrives.
+ * The response body is streamed to the caller as it arrives. Like Reactor's {@code block()}, it
+ * refuses to wait on a non-blocking thread (an event loop), which would stall every connection
+ * served by that thread.
  */
 public final class BalancingClientHttpRequestInterceptor implements ClientHttpRequestInterceptor {
 
@@ -52,6 +55,11 @@ public final class BalancingClientHttpRequestInterceptor implements ClientHttpRe
 			throws IOException {
 		if (!BalancingClientHttpConnector.isBalanced(request.getURI())) {
 			return execution.execute(request, body);
+		}
+		if (Schedulers.isInNonBlockingThread()) {
+			throw new IllegalStateException("A balanced RestClient call waits for its answer, which is not supported "
+					+ "on the non-blocking thread " + Thread.currentThread().getName() + "; use the balanced "
+					+ "WebClient there, or make the call on a blocking thread (e.g. Schedulers.boundedElastic())");
 		}
 		String path = request.getURI().getRawPath();
 		String query = request.getURI().getRawQuery();

@@ -6,11 +6,13 @@ import java.time.Duration;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.TimeoutException;
 
 import io.github.openailb.auth.AuthHeader;
 import io.github.openailb.auth.BackendCredentialException;
 import io.github.openailb.auth.BackendCredentials;
 import io.github.openailb.core.BackendConfig;
+import io.github.openailb.core.BalancerConfig;
 import io.github.openailb.core.Exchange;
 import io.github.openailb.core.LoadBalancer;
 import io.github.openailb.core.NoBackendAnsweredException;
@@ -18,6 +20,7 @@ import io.github.openailb.core.Outcome;
 import io.github.openailb.core.RequestTarget;
 import io.github.openailb.core.Step;
 import io.github.openailb.core.TokenEstimate;
+import org.reactivestreams.Publisher;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -36,9 +39,11 @@ import org.springframework.http.client.reactive.ClientHttpResponseDecorator;
  * The balanced HTTP transport every adapter shares. Requests aimed at the logical host
  * {@value #LOGICAL_HOST} are sent, attempt by attempt, to the backends the {@link LoadBalancer}
  * chooses, through a real connector; any other request goes to the pass-through connector
- * untouched. The request body is held once and replayed on each attempt; a successful response
- * body is streamed, never held, and is handed to the caller only after its first byte arrived
- * within the response timeout, so a stalled stream still fails over.
+ * untouched. The request body is held once (up to a limit) and replayed on each attempt; a
+ * successful response body is streamed, never held, and is handed to the caller only after its
+ * first byte arrived within the response timeout, so a stalled stream still fails over. A whole
+ * request, streamed body included, ends within its {@code max-duration}. A redirect is never
+ * followed nor handed to the caller: it fails the attempt like a 5xx.
  */
 public final class BalancingClientHttpConnector implements ClientHttpConnector {
 
@@ -66,7 +71,7 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 
 	private final BackendCredentials credentials;
 
-	private final Duration responseTimeout;
+	private final TransportConfig config;
 
 	private final ClientHttpConnector passThrough;
 
@@ -75,15 +80,16 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 	 * @param balancer the engine
 	 * @param transport sends each attempt; should carry the connect timeout
 	 * @param credentials the credential header of each backend
-	 * @param responseTimeout per attempt: longest wait for the status, headers and first body byte
+	 * @param config the response timeout per attempt, the longest duration per request and the
+	 * largest request body held
 	 * @param passThrough sends requests not aimed at {@value #LOGICAL_HOST}
 	 */
 	public BalancingClientHttpConnector(LoadBalancer balancer, ClientHttpConnector transport,
-			BackendCredentials credentials, Duration responseTimeout, ClientHttpConnector passThrough) {
+			BackendCredentials credentials, TransportConfig config, ClientHttpConnector passThrough) {
 		this.balancer = balancer;
 		this.transport = transport;
 		this.credentials = credentials;
-		this.responseTimeout = responseTimeout;
+		this.config = config;
 		this.passThrough = passThrough;
 	}
 
@@ -94,7 +100,7 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 	 * @return the new connector
 	 */
 	public BalancingClientHttpConnector withPassThrough(ClientHttpConnector passThrough) {
-		return new BalancingClientHttpConnector(this.balancer, this.transport, this.credentials, this.responseTimeout,
+		return new BalancingClientHttpConnector(this.balancer, this.transport, this.credentials, this.config,
 				passThrough);
 	}
 
@@ -121,7 +127,7 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 		if (!isBalanced(uri)) {
 			return this.passThrough.connect(method, uri, requestCallback);
 		}
-		CapturedRequest captured = new CapturedRequest(method, uri);
+		CapturedRequest captured = new CapturedRequest(method, uri, this.config.maxRequestBody());
 		return requestCallback.apply(captured)
 			.then(Mono.defer(() -> exchange(method, pathAndQuery(uri), captured.getHeaders(), captured.body())));
 	}
@@ -137,19 +143,50 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 	 */
 	public Mono<ClientHttpResponse> exchange(HttpMethod method, String rawPathAndQuery, HttpHeaders headers,
 			byte[] body) {
+		if (body.length > this.config.maxRequestBody()) {
+			return Mono.error(new RequestTooLargeException(body.length, this.config.maxRequestBody()));
+		}
 		return Mono.defer(() -> {
-			Call call = new Call(this.balancer.begin(TokenEstimate.of(body)), method, rawPathAndQuery, headers, body);
+			Call call = new Call(this.balancer.begin(TokenEstimate.of(body)), method, rawPathAndQuery, headers, body,
+					System.nanoTime() + this.config.maxDuration().toNanos());
 			return next(call).doOnCancel(call::cancel);
 		});
 	}
 
+	/**
+	 * Send one request through the balancer, holding its body first (up to
+	 * {@code openai.lb.max-request-body}).
+	 * @param method the method
+	 * @param rawPathAndQuery the encoded path and query, appended to each backend's base URL
+	 * @param headers the caller's headers
+	 * @param body the request body, read once and replayed on each attempt
+	 * @return the answer, as {@link #exchange(HttpMethod, String, HttpHeaders, byte[])} gives it,
+	 * or a {@link RequestTooLargeException}
+	 */
+	public Mono<ClientHttpResponse> exchange(HttpMethod method, String rawPathAndQuery, HttpHeaders headers,
+			Publisher<? extends DataBuffer> body) {
+		return hold(body, this.config.maxRequestBody())
+			.flatMap((bytes) -> exchange(method, rawPathAndQuery, headers, bytes));
+	}
+
+	/** Join a request body into one array, refusing one above the limit while it arrives. */
+	static Mono<byte[]> hold(Publisher<? extends DataBuffer> body, long limit) {
+		return DataBufferUtils.join(body, (int) limit)
+			.map(BalancingClientHttpConnector::bytes)
+			.defaultIfEmpty(new byte[0])
+			.onErrorMap(DataBufferLimits::isLimit, (ex) -> new RequestTooLargeException(-1, limit));
+	}
+
 	private Mono<ClientHttpResponse> next(Call call) {
-		Step step = call.exchange.next();
+		long left = call.nanosLeft();
+		Step step = (left > 0) ? call.exchange.next() : call.exchange.giveUpNow();
 		if (step instanceof Step.Attempt attempt) {
-			return attempt(call, attempt);
+			return attempt(call, attempt, left);
 		}
 		if (step instanceof Step.Wait wait) {
-			return Mono.delay(wait.delay()).then(Mono.defer(() -> next(call)));
+			// never past the request's deadline: the next step then ends the request
+			Duration delay = (wait.delay().toNanos() < left) ? wait.delay() : Duration.ofNanos(left);
+			return Mono.delay(delay).then(Mono.defer(() -> next(call)));
 		}
 		Step.GiveUp end = (Step.GiveUp) step;
 		return switch (end.ending()) {
@@ -159,9 +196,12 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 		};
 	}
 
-	private Mono<ClientHttpResponse> attempt(Call call, Step.Attempt attempt) {
+	private Mono<ClientHttpResponse> attempt(Call call, Step.Attempt attempt, long nanosLeft) {
 		BackendConfig backend = attempt.backend().config();
 		call.current = attempt;
+		Duration responseTimeout = this.config.responseTimeout();
+		boolean requestBound = nanosLeft < responseTimeout.toNanos();
+		Duration limit = requestBound ? Duration.ofNanos(nanosLeft) : responseTimeout;
 		Mono<ClientHttpResponse> answer = this.credentials.headerFor(backend)
 			.map(Optional::of)
 			.defaultIfEmpty(Optional.empty())
@@ -171,8 +211,8 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 			.flatMap((response) -> judge(call, attempt, response))
 			// with a fallback Reactor skips naming the timed-out operator chain, a walk it would
 			// otherwise do on every subscription (seen in profiles of the benchmarks)
-			.timeout(Mono.delay(this.responseTimeout), Mono.error(() -> new java.util.concurrent.TimeoutException(
-					"no response within " + this.responseTimeout.toMillis() + " ms")));
+			.timeout(Mono.delay(limit), Mono.error(() -> requestBound ? maxDurationPassed()
+					: new TimeoutException("no response within " + responseTimeout.toMillis() + " ms")));
 		return answer.onErrorResume((ex) -> {
 			if (ex instanceof CredentialFailure failure) {
 				call.exchange.credentialFailed(attempt, credentialReason(failure.getCause()));
@@ -215,10 +255,16 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 		return request.writeWith(Mono.fromSupplier(() -> request.bufferFactory().wrap(bytes)));
 	}
 
-	/** Decide on an answer: hand it to the caller, or (empty) fail over. */
+	/** Decide on an answer: hand it to the caller, fail the attempt (error), or (empty) fail over. */
 	private Mono<ClientHttpResponse> judge(Call call, Step.Attempt attempt, ClientHttpResponse response) {
 		HttpStatusCode status = response.getStatusCode();
 		HttpHeaders headers = response.getHeaders();
+		if (status.is3xxRedirection() || status.is1xxInformational()) {
+			// no caller may take a redirect for an answer, nor follow it with the backend's key
+			return response.getBody()
+				.doOnNext(DataBufferUtils::release)
+				.then(Mono.error(RefusedAnswerException.of(status.value())));
+		}
 		Outcome outcome = Outcome.ofStatus(status.value());
 		if (outcome.failsOver()) {
 			return DataBufferUtils.join(response.getBody(), MAX_ERROR_BODY)
@@ -245,9 +291,26 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 			// subscriber must find it empty rather than fail (which would blame the backend)
 			java.util.concurrent.atomic.AtomicBoolean read = new java.util.concurrent.atomic.AtomicBoolean();
 			Flux<DataBuffer> body = Flux.defer(() -> read.compareAndSet(false, true)
-					? whole.doOnError((ex) -> call.exchange.streamBroke(attempt, ex)) : Flux.empty());
+					? withinDeadline(whole, call).doOnError((ex) -> call.exchange.streamBroke(attempt, ex))
+					: Flux.empty());
 			return Mono.<ClientHttpResponse>just(new StreamingResponse(response, body));
 		}, false).single();
+	}
+
+	/**
+	 * Bound a body by what is left of the request's time: one timer, cancelled when the body ends;
+	 * when it fires first the body is cancelled (its connection closes) and ends in an error.
+	 */
+	private Flux<DataBuffer> withinDeadline(Flux<DataBuffer> body, Call call) {
+		// a timer that errors would leave the body subscribed: it must complete (which cancels it)
+		return body.takeUntilOther(Mono.delay(Duration.ofNanos(Math.max(0, call.nanosLeft())))
+			.doOnNext((tick) -> call.expired = true))
+			.concatWith(Mono.defer(() -> call.expired ? Mono.error(maxDurationPassed()) : Mono.empty()));
+	}
+
+	private TimeoutException maxDurationPassed() {
+		return new TimeoutException("the request took longer than " + BalancerConfig.PREFIX + ".max-duration ("
+				+ this.config.maxDuration().toMillis() + " ms)");
 	}
 
 	private static ClientHttpResponse throttled(Step.GiveUp end) {
@@ -300,16 +363,28 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 
 		final byte[] body;
 
+		/** {@link System#nanoTime()} by which the request, body included, must end. */
+		final long deadline;
+
 		volatile Step.Attempt current;
+
+		/** Set when the deadline passed while the answer's body was still arriving. */
+		volatile boolean expired;
 
 		ClientHttpResponse lastAnswer;
 
-		Call(Exchange exchange, HttpMethod method, String pathAndQuery, HttpHeaders headers, byte[] body) {
+		Call(Exchange exchange, HttpMethod method, String pathAndQuery, HttpHeaders headers, byte[] body,
+				long deadline) {
 			this.exchange = exchange;
 			this.method = method;
 			this.pathAndQuery = pathAndQuery;
 			this.headers = headers;
 			this.body = body;
+			this.deadline = deadline;
+		}
+
+		long nanosLeft() {
+			return this.deadline - System.nanoTime();
 		}
 
 		void cancel() {

@@ -8,7 +8,6 @@ import reactor.core.publisher.Mono;
 
 import org.springframework.core.io.buffer.DataBuffer;
 import org.springframework.core.io.buffer.DataBufferFactory;
-import org.springframework.core.io.buffer.DataBufferUtils;
 import org.springframework.core.io.buffer.DefaultDataBufferFactory;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpMethod;
@@ -24,11 +23,14 @@ final class CapturedRequest extends AbstractClientHttpRequest {
 
 	private final URI uri;
 
+	private final long maxBody;
+
 	private byte[] body = new byte[0];
 
-	CapturedRequest(HttpMethod method, URI uri) {
+	CapturedRequest(HttpMethod method, URI uri, long maxBody) {
 		this.method = method;
 		this.uri = uri;
+		this.maxBody = maxBody;
 	}
 
 	@Override
@@ -53,12 +55,9 @@ final class CapturedRequest extends AbstractClientHttpRequest {
 
 	@Override
 	public Mono<Void> writeWith(Publisher<? extends DataBuffer> body) {
-		return doCommit(() -> DataBufferUtils.join(body).doOnNext((joined) -> {
-			byte[] bytes = new byte[joined.readableByteCount()];
-			joined.read(bytes);
-			DataBufferUtils.release(joined);
-			this.body = bytes;
-		}).then());
+		return doCommit(() -> BalancingClientHttpConnector.hold(body, this.maxBody)
+			.doOnNext((bytes) -> this.body = bytes)
+			.then());
 	}
 
 	@Override

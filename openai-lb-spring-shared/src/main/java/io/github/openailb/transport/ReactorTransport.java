@@ -30,22 +30,27 @@ public final class ReactorTransport implements ClientHttpConnector, AutoCloseabl
 
 	/**
 	 * Create the transport.
-	 * @param connectTimeout longest wait for a connection
-	 * @param responseTimeout longest silence while reading a response; also ends a stream that
-	 * stalls after it started
-	 * @param customizer last say on the Reactor Netty client (proxy, TLS, wiretap)
+	 * @param config timeouts and pool sizes; the response timeout is the longest silence while
+	 * reading a response, which also ends a stream that stalls after it started
+	 * @param customizer last say on the Reactor Netty client (proxy, TLS, wiretap); redirects stay
+	 * unfollowed and interim answers filtered whatever it sets
 	 */
-	public ReactorTransport(Duration connectTimeout, Duration responseTimeout, UnaryOperator<HttpClient> customizer) {
+	public ReactorTransport(TransportConfig config, UnaryOperator<HttpClient> customizer) {
 		this.pool = ConnectionProvider.builder("openai-lb")
-			.maxConnections(500)
-			.pendingAcquireMaxCount(-1)
-			.pendingAcquireTimeout(connectTimeout.plus(responseTimeout))
+			.maxConnections(config.maxConnections())
+			.pendingAcquireMaxCount(config.maxPendingAcquires())
+			.pendingAcquireTimeout(config.connectTimeout().plus(config.responseTimeout()))
 			.maxIdleTime(Duration.ofSeconds(30))
 			.build();
 		HttpClient client = HttpClient.create(this.pool)
-			.option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()))
-			.responseTimeout(responseTimeout);
-		this.connector = new ReactorClientHttpConnector(customizer.apply(client));
+			.option(ChannelOption.CONNECT_TIMEOUT_MILLIS,
+					(int) Math.min(Integer.MAX_VALUE, config.connectTimeout().toMillis()))
+			.responseTimeout(config.responseTimeout());
+		// a followed redirect would carry the backend's key to wherever Location points
+		HttpClient safe = customizer.apply(client)
+			.followRedirect(false)
+			.doOnChannelInit((observer, channel, address) -> InterimResponseFilter.install(channel.pipeline()));
+		this.connector = new ReactorClientHttpConnector(safe);
 	}
 
 	@Override

@@ -1,5 +1,6 @@
 package io.github.openailb.autoconfigure;
 
+import java.time.Duration;
 import java.util.stream.Stream;
 
 import io.github.openailb.core.InvalidConfigurationException;
@@ -7,6 +8,7 @@ import io.github.openailb.core.LoadBalancer;
 import io.github.openailb.testsupport.BootLine;
 import io.github.openailb.transport.BalancingClientHttpConnector;
 import io.github.openailb.transport.ReactorTransport;
+import io.github.openailb.transport.TransportConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -61,6 +63,19 @@ class OpenAiLbAutoConfigurationTests {
 			.build()).build();
 		this.runner.withBean(LoadBalancer.class, () -> own)
 			.run((context) -> assertThat(context.getBean(LoadBalancer.class)).isSameAs(own));
+	}
+
+	@Test
+	void transportLimitsHaveDefaultsAndComeFromProperties() {
+		this.runner.run((context) -> assertThat(context.getBean(TransportConfig.class))
+			.isEqualTo(new TransportConfig(Duration.ofSeconds(5), Duration.ofSeconds(120), Duration.ofMinutes(10), 500,
+					1000, 64L * 1024 * 1024)));
+		this.runner
+			.withPropertyValues("openai.lb.max-duration=90s", "openai.lb.pool.max-connections=7",
+					"openai.lb.pool.max-pending-acquires=3", "openai.lb.max-request-body=2MB")
+			.run((context) -> assertThat(context.getBean(TransportConfig.class))
+				.isEqualTo(new TransportConfig(Duration.ofSeconds(5), Duration.ofSeconds(120), Duration.ofSeconds(90), 7, 3,
+						2L * 1024 * 1024)));
 	}
 
 	@Test

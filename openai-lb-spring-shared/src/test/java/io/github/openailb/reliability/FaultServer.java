@@ -20,6 +20,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.zip.GZIPOutputStream;
 
 /**
  * A raw-socket backend that answers each request with a fault chosen from a seeded random mix,
@@ -34,11 +35,14 @@ final class FaultServer implements AutoCloseable {
 	/** What a backend does with one request, and how often (weight). */
 	enum Fault {
 
-		OK_JSON(5), OK_SSE(4), SLOW_FIRST_BYTE(1),
-		THROTTLED_RETRY_AFTER_MS(1), THROTTLED_RETRY_AFTER_SECONDS(1), THROTTLED_HTTP_DATE(1),
-		THROTTLED_RATELIMIT_RESET(1), THROTTLED_BODY_PHRASE(1), THROTTLED_NO_HINT(1),
-		ERROR_500(1), ERROR_502(1), ERROR_503(1), ERROR_504(1),
-		RESET_MID_BODY(1), HANG(1), STREAM_CUT(1);
+		OK_JSON(10), OK_SSE(8), SLOW_FIRST_BYTE(2),
+		THROTTLED_RETRY_AFTER_MS(2), THROTTLED_RETRY_AFTER_SECONDS(2), THROTTLED_HTTP_DATE(2),
+		THROTTLED_RATELIMIT_RESET(2), THROTTLED_BODY_PHRASE(2), THROTTLED_NO_HINT(2),
+		ERROR_500(2), ERROR_502(2), ERROR_503(2), ERROR_504(2),
+		RESET_MID_BODY(2), HANG(2), STREAM_CUT(2),
+		// issue #16: interim answers first, a protocol switch, a redirect, a gzip body, and trickles
+		// (rarer: each holds its request until the response timeout or max-duration)
+		INTERIM_FIRST(2), SWITCHING_PROTOCOLS(2), REDIRECT(2), GZIP_JSON(2), TRICKLE_HEAD(1), TRICKLE_BODY(1);
 
 		final int weight;
 
@@ -48,12 +52,13 @@ final class FaultServer implements AutoCloseable {
 
 		/** A complete 2xx answer. */
 		boolean isSuccess() {
-			return this == OK_JSON || this == OK_SSE || this == SLOW_FIRST_BYTE;
+			return this == OK_JSON || this == OK_SSE || this == SLOW_FIRST_BYTE || this == INTERIM_FIRST
+					|| this == GZIP_JSON;
 		}
 
-		/** A 2xx whose body breaks: the caller may see an error after the answer started. */
+		/** A 2xx whose body breaks (or never ends): the caller may see an error after the answer started. */
 		boolean breaksBody() {
-			return this == RESET_MID_BODY || this == STREAM_CUT;
+			return this == RESET_MID_BODY || this == STREAM_CUT || this == TRICKLE_BODY;
 		}
 
 		static Fault pick(Random random) {
@@ -186,12 +191,57 @@ final class FaultServer implements AutoCloseable {
 				out.flush();
 				socket.setSoLinger(true, 0);
 			}
+			case INTERIM_FIRST -> {
+				out.write("HTTP/1.1 102 Processing\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+				out.flush();
+				out.write("HTTP/1.1 103 Early Hints\r\nLink: </x.css>; rel=preload\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+				write(out, 200, "application/json", "", json);
+			}
+			case SWITCHING_PROTOCOLS -> {
+				out.write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
+					.getBytes(StandardCharsets.US_ASCII));
+				out.flush();
+				awaitClose(socket);
+			}
+			case REDIRECT -> write(out, 307, "text/plain", "Location: http://127.0.0.1:9/elsewhere\r\n", "moved");
+			case GZIP_JSON -> {
+				ByteArrayOutputStream zipped = new ByteArrayOutputStream();
+				try (GZIPOutputStream gzip = new GZIPOutputStream(zipped)) {
+					gzip.write(json.getBytes(StandardCharsets.UTF_8));
+				}
+				out.write(("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\n"
+						+ "Content-Length: " + zipped.size() + "\r\nConnection: close\r\n\r\n")
+					.getBytes(StandardCharsets.US_ASCII));
+				zipped.writeTo(out);
+				out.flush();
+			}
+			case TRICKLE_HEAD -> trickle(out, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+					+ json.length() + "\r\nConnection: close\r\n\r\n" + json);
+			case TRICKLE_BODY -> {
+				String body = "{\"id\":\"" + id + "\",\"padding\":\"" + "x".repeat(200) + "\"}";
+				out.write(("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + body.length()
+						+ "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+				trickle(out, body);
+			}
 			case HANG -> {
 				// never answer; wait for the client to give up (or the test to close the server)
-				while (socket.getInputStream().read() != -1) {
-					// discard
-				}
+				awaitClose(socket);
 			}
+		}
+	}
+
+	/** One byte every 100 ms: never silent for long, never done in time. */
+	private static void trickle(OutputStream out, String text) throws IOException, InterruptedException {
+		for (byte b : text.getBytes(StandardCharsets.US_ASCII)) {
+			out.write(b);
+			out.flush();
+			Thread.sleep(100);
+		}
+	}
+
+	private static void awaitClose(Socket socket) throws IOException {
+		while (socket.getInputStream().read() != -1) {
+			// discard
 		}
 	}
 

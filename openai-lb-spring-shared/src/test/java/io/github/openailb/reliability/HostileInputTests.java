@@ -20,6 +20,7 @@ import java.util.stream.Stream;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.sun.net.httpserver.HttpServer;
 import io.github.openailb.autoconfigure.LoadBalancerCustomizer;
+import io.github.openailb.autoconfigure.OpenAiLbHttpClientCustomizer;
 import io.github.openailb.autoconfigure.OpenAiLbAutoConfiguration;
 import io.github.openailb.autoconfigure.OpenAiLbClientsAutoConfiguration;
 import io.github.openailb.core.LoadBalancer;
@@ -55,8 +56,9 @@ import static org.assertj.core.api.Assertions.assertThatException;
 
 /**
  * Issue #9: hostile answers and awkward requests, each over loopback through the balanced
- * clients: garbage and conflicting retry hints, redirects, missing content types, bodies that can
- * be read only once, very large bodies and backends that do not speak HTTP.
+ * clients: garbage and conflicting retry hints, redirects (failures, never followed), missing
+ * content types, bodies that can be read only once, very large bodies (and one above
+ * {@code max-request-body}) and backends that do not speak HTTP.
  */
 class HostileInputTests {
 
@@ -129,20 +131,46 @@ class HostileInputTests {
 	}
 
 	@Test
-	void redirectIsReturnedToTheCallerNotFollowedAndNoOtherBackendIsTried() {
+	void aRedirectIsAFailureOfItsBackendNeverFollowedAndTheRequestFailsOver() {
 		WireMockServer a = this.backends.start();
 		WireMockServer b = this.backends.start();
-		a.stubFor(post(anyUrl()).willReturn(aResponse().withStatus(307).withHeader("Location", b.baseUrl() + "/elsewhere")));
+		WireMockServer elsewhere = this.backends.start();
+		a.stubFor(post(anyUrl()).willReturn(aResponse().withStatus(307).withHeader("Location", elsewhere.baseUrl() + "/x")));
 		b.stubFor(post(anyUrl()).willReturn(aResponse().withStatus(200).withBody("from b")));
+		elsewhere.stubFor(post(anyUrl()).willReturn(aResponse().withStatus(200).withBody("from elsewhere")));
 		this.runner.withPropertyValues(backend(0, "a", a.baseUrl(), 1))
+			.withPropertyValues("openai.lb.backends[0].api-key=key-of-a")
 			.withPropertyValues(backend(1, "b", b.baseUrl(), 2))
+			// even a customizer that asks for redirects to be followed cannot make the transport follow one
+			.withBean(OpenAiLbHttpClientCustomizer.class, () -> (client) -> client.followRedirect(true))
 			.run((context) -> {
-				ResponseEntity<String> entity = exchange(restClient(context));
-				assertThat(entity.getStatusCode().value()).isEqualTo(307);
-				assertThat(entity.getHeaders().getFirst("Location")).endsWith("/elsewhere");
-				assertThat(a.getAllServeEvents()).hasSize(1);
-				assertThat(b.getAllServeEvents()).isEmpty();
+				ResponseEntity<String> rest = exchange(restClient(context));
+				assertThat(rest.getStatusCode().value()).isEqualTo(200);
+				assertThat(rest.getBody()).isEqualTo("from b");
+				this.clock.advance(Duration.ofMinutes(10));
+				String reactive = webClient(context).post().uri(CHAT).bodyValue("{}").retrieve().bodyToMono(String.class)
+					.block(Duration.ofSeconds(10));
+				assertThat(reactive).isEqualTo("from b");
+				assertThat(a.getAllServeEvents()).hasSize(2);
+				// the key of a never went to where a pointed
+				assertThat(elsewhere.getAllServeEvents()).isEmpty();
+				LoadBalancer balancer = context.getBean(LoadBalancer.class);
+				assertThat(balancer.backend("a").counts().failures()).isEqualTo(2);
+				assertThat(balancer.backend("a").breaker().getMetrics().getNumberOfFailedCalls()).isEqualTo(2);
 			});
+	}
+
+	@Test
+	void whenEveryBackendRedirectsNoCallerGetsARedirectButAnErrorNamingThem() {
+		WireMockServer a = this.backends.start();
+		a.stubFor(post(anyUrl()).willReturn(aResponse().withStatus(302).withHeader("Location", "https://login.example/?token=s3cret")));
+		this.runner.withPropertyValues(backend(0, "a", a.baseUrl(), 1)).run((context) -> assertThatException()
+			.isThrownBy(() -> webClient(context).post().uri(CHAT).bodyValue("{}").retrieve().bodyToMono(String.class)
+				.block(Duration.ofSeconds(10)))
+			.havingRootCause()
+			.isInstanceOf(NoBackendAnsweredException.class)
+			.withMessageContaining("a: RefusedAnswerException (answered 302, a redirect, which is never followed)")
+			.withMessageNotContaining("s3cret"));
 	}
 
 	@Test

@@ -52,7 +52,13 @@ class StartUpErrorTests {
 				Arguments.of("openai.lb.connect-timeout=0s", "openai.lb.connect-timeout", "positive duration"),
 				Arguments.of("openai.lb.response-timeout=-200ms", "openai.lb.response-timeout", "positive duration"),
 				Arguments.of("openai.lb.response-timeout=0ms", "openai.lb.response-timeout", "positive duration"),
-				Arguments.of("openai.lb.max-cool-down=0s", "openai.lb.max-cool-down", "positive duration"));
+				Arguments.of("openai.lb.max-cool-down=0s", "openai.lb.max-cool-down", "positive duration"),
+				Arguments.of("openai.lb.max-duration=0s", "openai.lb.max-duration", "positive duration"),
+				Arguments.of("openai.lb.pool.max-connections=0", "openai.lb.pool.max-connections", "most connections"),
+				Arguments.of("openai.lb.pool.max-pending-acquires=0", "openai.lb.pool.max-pending-acquires",
+						"fails over at once"),
+				Arguments.of("openai.lb.max-request-body=0B", "openai.lb.max-request-body", "largest request"),
+				Arguments.of("openai.lb.max-request-body=4GB", "openai.lb.max-request-body", "largest request"));
 	}
 
 	@ParameterizedTest(name = "{0}")

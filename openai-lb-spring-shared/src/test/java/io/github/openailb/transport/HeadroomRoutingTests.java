@@ -51,8 +51,10 @@ class HeadroomRoutingTests {
 		MutableClock clock = new MutableClock();
 		try (TokenBudgetBackend small = new TokenBudgetBackend(2_000, clock);
 				TokenBudgetBackend large = new TokenBudgetBackend(8_000, clock);
-				ReactorTransport transport = new ReactorTransport(Duration.ofSeconds(1), Duration.ofSeconds(5),
-						(client) -> client)) {
+				ReactorTransport transport = new ReactorTransport(TransportConfig.builder()
+					.connectTimeout(Duration.ofSeconds(1))
+					.responseTimeout(Duration.ofSeconds(5))
+					.build(), (client) -> client)) {
 			BalancerConfig config = BalancerConfig.builder()
 				.strategy(strategy)
 				.backend(new BalancerConfig.BackendBuilder().name("small").url(small.url()))
@@ -64,7 +66,8 @@ class HeadroomRoutingTests {
 				.circuitBreakers(CircuitBreakerRegistry.of(LoadBalancer.defaultBreakerConfig(clock))::circuitBreaker)
 				.build();
 			BalancingClientHttpConnector connector = new BalancingClientHttpConnector(balancer, transport,
-					new ApiKeyCredentials(config.backends()), Duration.ofSeconds(5), transport);
+					new ApiKeyCredentials(config.backends()), TransportConfig.builder().responseTimeout(Duration.ofSeconds(5)).build(),
+					transport);
 			WebClient client = WebClient.builder()
 				.clientConnector(connector)
 				.baseUrl(BalancingClientHttpConnector.BASE_URL)

@@ -30,9 +30,9 @@ class SmokeTests {
 				.backend(new BalancerConfig.BackendBuilder().name("b").url(b.baseUrl()).priority(2).apiKey("kb"))
 				.build();
 			LoadBalancer lb = LoadBalancer.builder(config).build();
-			var transport = new ReactorTransport(Duration.ofSeconds(1), Duration.ofSeconds(5), (c) -> c);
+			var transport = new ReactorTransport(TransportConfig.builder().connectTimeout(Duration.ofSeconds(1)).responseTimeout(Duration.ofSeconds(5)).build(), (c) -> c);
 			var connector = new BalancingClientHttpConnector(lb, transport, new ApiKeyCredentials(config.backends()),
-					Duration.ofSeconds(5), transport);
+					TransportConfig.builder().responseTimeout(Duration.ofSeconds(5)).build(), transport);
 			WebClient client = WebClient.builder().clientConnector(connector).baseUrl(BalancingClientHttpConnector.BASE_URL).build();
 			String body = client.post().uri("/openai/deployments/x/chat/completions?api-version=1").bodyValue("{\"a\":1}")
 				.retrieve().bodyToMono(String.class).block();

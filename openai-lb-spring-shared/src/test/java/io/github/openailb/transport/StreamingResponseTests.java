@@ -28,9 +28,9 @@ class StreamingResponseTests {
 				.backend(new BalancerConfig.BackendBuilder().name("a").url(a.baseUrl()).apiKey("ka"))
 				.build();
 			LoadBalancer lb = LoadBalancer.builder(config).build();
-			var transport = new ReactorTransport(Duration.ofSeconds(1), Duration.ofSeconds(5), (c) -> c);
+			var transport = new ReactorTransport(TransportConfig.builder().connectTimeout(Duration.ofSeconds(1)).responseTimeout(Duration.ofSeconds(5)).build(), (c) -> c);
 			var connector = new BalancingClientHttpConnector(lb, transport, new ApiKeyCredentials(config.backends()),
-					Duration.ofSeconds(5), transport);
+					TransportConfig.builder().responseTimeout(Duration.ofSeconds(5)).build(), transport);
 			WebClient client = WebClient.builder()
 				.clientConnector(connector)
 				.baseUrl(BalancingClientHttpConnector.BASE_URL)
