@@ -9,7 +9,7 @@ import io.github.openailb.core.BalancerConfig;
 import io.github.openailb.core.InvalidConfigurationException;
 import io.github.openailb.core.KeyStyle;
 import io.github.openailb.core.Strategy;
-import io.github.openailb.webclient.TransportConfig;
+import io.github.openailb.transport.TransportConfig;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.util.unit.DataSize;
