@@ -318,6 +318,39 @@ public final class Exchange {
 	}
 
 	/**
+	 * Report that an attempt timed out: no connection within the connect timeout, or no answer
+	 * within the response timeout. Like {@link #failed}, and the backend is also left alone for
+	 * {@code timeout-cool-down} (its breaker held open, the news shared with other instances), so
+	 * that a hanging backend costs the timeout once rather than on every request. Not for the
+	 * end of the request's own time ({@code max-duration}): that is {@link #failed}.
+	 * @param attempt the attempt
+	 * @param error the timeout
+	 */
+	public void timedOut(Step.Attempt attempt, Throwable error) {
+		if (!attempt.settle(Step.Attempt.UNDER_WAY, Step.Attempt.FAILED)) {
+			return;
+		}
+		Backend backend = attempt.backend();
+		long nanos = System.nanoTime() - attempt.startNanos();
+		backend.count(Outcome.FAILURE);
+		backend.recordFailure(nanos, error);
+		Duration rest = this.balancer.config().timeoutCoolDown();
+		if (!rest.isZero()) {
+			Duration capped = (rest.compareTo(this.balancer.config().maxCoolDown()) > 0)
+					? this.balancer.config().maxCoolDown() : rest;
+			long until = this.balancer.clock().millis() + capped.toMillis();
+			if (backend.openBreakerUntil(until)) {
+				this.balancer.sharedState().circuitOpen(backend.name(), until, "timed out");
+				logger.info("openai-lb: backend '{}' timed out; left alone for {} ms", backend.name(),
+						capped.toMillis());
+				this.balancer.listener().coolDownStarted(backend, capped);
+			}
+		}
+		this.balancer.listener().attemptEnded(backend, Outcome.FAILURE, nanos);
+		noteFailure(backend, describe(error), Outcome.FAILURE);
+	}
+
+	/**
 	 * Report that the backend's credential could not be obtained: the request fails over like
 	 * after a 401 and the backend shows as misconfigured.
 	 * @param attempt the attempt
