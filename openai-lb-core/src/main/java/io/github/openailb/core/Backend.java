@@ -3,6 +3,7 @@ package io.github.openailb.core;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
@@ -31,6 +32,9 @@ public final class Backend {
 
 	/** When the breaker opened on its own (failure rate), the time it will let a probe through. */
 	private final AtomicLong breakerOpenUntil = new AtomicLong();
+
+	/** Set when the breaker opened on its own, until it closes again: its recovery is logged once. */
+	private final AtomicBoolean tripped = new AtomicBoolean();
 
 	private final AtomicReference<String> misconfiguration = new AtomicReference<>();
 
@@ -235,11 +239,12 @@ public final class Backend {
 
 	/**
 	 * Start (or move) a cool-down on a hint of the backend's own: the latest hint wins, shorter
-	 * or longer.
+	 * or longer. Returns whether this started one (rather than moved a running one).
 	 */
-	void coolDown(long until) {
-		this.coolDownUntil.set(until);
+	boolean coolDown(long until) {
+		long previous = this.coolDownUntil.getAndSet(until);
 		openBreakerUntilDeadline();
+		return previous <= this.clock.millis();
 	}
 
 	/**
@@ -327,9 +332,10 @@ public final class Backend {
 	/**
 	 * Record a failure in the breaker. A breaker only opens inside such a call, so this is where
 	 * the end of a failure-rate opening is noted (rather than through a breaker event listener,
-	 * which would make the breaker allocate an event on every successful call).
+	 * which would make the breaker allocate an event on every successful call). Returns the
+	 * time of the next probe when this failure opened the breaker, else 0.
 	 */
-	void recordFailure(long nanos, Throwable error) {
+	long recordFailure(long nanos, Throwable error) {
 		this.breaker.onError(nanos, TimeUnit.NANOSECONDS, error);
 		long now = this.clock.millis();
 		long openUntil = this.breakerOpenUntil.get();
@@ -338,16 +344,47 @@ public final class Backend {
 			long wait = this.breaker.getCircuitBreakerConfig().getWaitIntervalFunctionInOpenState().apply(1);
 			// the breaker lets a probe through only strictly after its deadline: the next millisecond;
 			// of two failures noting the same opening, one write is enough
-			this.breakerOpenUntil.compareAndSet(openUntil, now + wait + 1);
+			if (this.breakerOpenUntil.compareAndSet(openUntil, now + wait + 1)) {
+				this.tripped.set(true);
+				return now + wait + 1;
+			}
 		}
+		return 0;
+	}
+
+	/**
+	 * Whether the breaker, opened on its own earlier, is closed again; true once per opening.
+	 * Costs one read while the breaker never opened.
+	 */
+	boolean closedAfterTrip() {
+		return this.tripped.get() && this.breaker.getState() == CircuitBreaker.State.CLOSED
+				&& this.tripped.compareAndSet(true, false);
+	}
+
+	/**
+	 * Whether the breaker keeps this backend out for a reason other than a cool-down: open after
+	 * failures, forced open, or probing after such an opening.
+	 */
+	boolean blockedByBreaker(long now) {
+		long coolDown = this.coolDownUntil.get();
+		if (coolDown > now) {
+			return false;
+		}
+		CircuitBreaker.State state = this.breaker.getState();
+		if (state == CircuitBreaker.State.HALF_OPEN) {
+			// probing after a cool-down that no success has cleared yet is the tail of throttling
+			return coolDown == 0;
+		}
+		return state == CircuitBreaker.State.OPEN || state == CircuitBreaker.State.FORCED_OPEN;
 	}
 
 	long coolDownDeadline() {
 		return this.coolDownUntil.get();
 	}
 
-	void markMisconfigured(String reason) {
-		this.misconfiguration.set(reason);
+	/** Returns whether the backend was not marked before. */
+	boolean markMisconfigured(String reason) {
+		return this.misconfiguration.getAndSet(reason) == null;
 	}
 
 	void count(Outcome outcome) {

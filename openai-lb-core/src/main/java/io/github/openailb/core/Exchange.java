@@ -110,8 +110,11 @@ public final class Exchange {
 				}
 				Backend left = this.left;
 				if (left != null) {
-					logger.info("openai-lb: failing over from backend '{}' to '{}'", left.name(), chosen.name());
-					this.balancer.listener().failedOver(left, this.leftBecause);
+					// after a wait the same backend may come round again: that is a retry, not a failover
+					if (left != chosen) {
+						logger.debug("openai-lb: failing over from backend '{}' to '{}'", left.name(), chosen.name());
+						this.balancer.listener().failedOver(left, this.leftBecause);
+					}
 					this.left = null;
 				}
 				return attempt;
@@ -211,29 +214,53 @@ public final class Exchange {
 	private Step.GiveUp giveUp(long now, long soonest) {
 		Step.Ending ending;
 		long retryAfter = 0;
+		long millis = (soonest != Long.MAX_VALUE) ? soonest - now : 0;
 		if (this.lastStatus != 0 && this.lastStatus != 429) {
 			ending = Step.Ending.LAST_ANSWER;
 		}
-		else if (soonest != Long.MAX_VALUE || this.lastStatus == 429 || anySet(this.refused)) {
-			ending = Step.Ending.THROTTLED;
-			long millis = (soonest != Long.MAX_VALUE) ? soonest - now : 0;
-			retryAfter = Math.max(1, (millis + 999) / 1000);
-		}
 		else {
-			ending = Step.Ending.FAILED;
+			ending = (this.lastStatus == 429) ? Step.Ending.THROTTLED : whyNoneLeft(now);
+			if (ending == Step.Ending.THROTTLED || (ending == Step.Ending.UNAVAILABLE
+					&& (soonest != Long.MAX_VALUE || anySet(this.refused)))) {
+				retryAfter = Math.max(1, (millis + 999) / 1000);
+			}
 		}
 		String history = this.history;
 		String reason = (history != null) ? history
 				: (this.attempts == 0) ? "no backend is available (" + states() + ")" : "no answer";
-		if (ending == Step.Ending.THROTTLED) {
-			logger.info("openai-lb: no backend can take the request ({}); answering 429, retry after {}s", reason,
-					retryAfter);
-		}
-		else {
-			logger.info("openai-lb: every backend failed ({}); the request fails", reason);
+		// once per request: the caller gets the answer, metrics count it; state changes are logged at INFO
+		if (logger.isDebugEnabled()) {
+			logger.debug("openai-lb: the request ends {} ({}), retry after {}s", ending, reason, retryAfter);
 		}
 		end(ending);
 		return new Step.GiveUp(ending, retryAfter, reason);
+	}
+
+	/**
+	 * Why no backend is left when none answered with an HTTP status: some backend is throttled
+	 * (cooling down, or probing right after a cool-down), else some backend this request did not
+	 * try is kept out by its open circuit breaker, else every backend tried failed.
+	 */
+	private Step.Ending whyNoneLeft(long now) {
+		boolean breakers = false;
+		for (Backend backend : this.balancer.backends()) {
+			if (!backend.config().enabled()) {
+				continue;
+			}
+			if (backend.coolDownDeadline() > now) {
+				return Step.Ending.THROTTLED;
+			}
+			if (isSet(this.tried, backend.index())) {
+				continue;
+			}
+			if (backend.blockedByBreaker(now)) {
+				breakers = true;
+			}
+			else if (isSet(this.refused, backend.index())) {
+				return Step.Ending.THROTTLED;
+			}
+		}
+		return breakers ? Step.Ending.UNAVAILABLE : Step.Ending.FAILED;
 	}
 
 	/**
@@ -264,7 +291,8 @@ public final class Exchange {
 		switch (outcome) {
 			case SUCCESS -> {
 				backend.breaker().onSuccess(nanos, TimeUnit.NANOSECONDS);
-				if (backend.clearImpairment(this.balancer.clock().millis())) {
+				boolean cleared = backend.clearImpairment(this.balancer.clock().millis());
+				if (backend.closedAfterTrip() || cleared) {
 					logger.info("openai-lb: backend '{}' answers again", backend.name());
 				}
 			}
@@ -275,7 +303,7 @@ public final class Exchange {
 						"answered 429");
 			}
 			case FAILURE -> {
-				backend.recordFailure(nanos, new BackendFailureException(status));
+				breakerOpened(backend, backend.recordFailure(nanos, new BackendFailureException(status)));
 				long now = this.balancer.clock().millis();
 				Duration hint = CoolDownHints.explicit(headers, now);
 				if (hint != null) {
@@ -284,7 +312,7 @@ public final class Exchange {
 			}
 			case MISCONFIGURED -> {
 				backend.breaker().releasePermission();
-				backend.markMisconfigured("answered " + status);
+				misconfigured(backend, "answered " + status);
 				this.balancer.sharedState().misconfigured(backend.name(), "answered " + status);
 			}
 			case CLIENT_ERROR -> backend.breaker().releasePermission();
@@ -312,7 +340,7 @@ public final class Exchange {
 		Backend backend = attempt.backend();
 		long nanos = System.nanoTime() - attempt.startNanos();
 		backend.count(Outcome.FAILURE);
-		backend.recordFailure(nanos, error);
+		breakerOpened(backend, backend.recordFailure(nanos, error));
 		this.balancer.listener().attemptEnded(backend, Outcome.FAILURE, nanos);
 		noteFailure(backend, describe(error), Outcome.FAILURE);
 	}
@@ -363,7 +391,7 @@ public final class Exchange {
 		Backend backend = attempt.backend();
 		backend.count(Outcome.MISCONFIGURED);
 		backend.breaker().releasePermission();
-		backend.markMisconfigured(reason);
+		misconfigured(backend, reason);
 		this.balancer.listener().attemptEnded(backend, Outcome.MISCONFIGURED, System.nanoTime() - attempt.startNanos());
 		noteFailure(backend, reason, Outcome.MISCONFIGURED);
 	}
@@ -381,8 +409,11 @@ public final class Exchange {
 			return;
 		}
 		Backend backend = attempt.backend();
-		backend.recordFailure(System.nanoTime() - attempt.startNanos(), error);
-		logger.info("openai-lb: stream from backend '{}' broke after it started: {}", backend.name(), describe(error));
+		breakerOpened(backend, backend.recordFailure(System.nanoTime() - attempt.startNanos(), error));
+		if (logger.isDebugEnabled()) {
+			logger.debug("openai-lb: stream from backend '{}' broke after it started: {}", backend.name(),
+					describe(error));
+		}
 	}
 
 	/**
@@ -441,9 +472,15 @@ public final class Exchange {
 	private void coolDown(Backend backend, Duration hint, long now, String why) {
 		Duration capped = (hint.compareTo(this.balancer.config().maxCoolDown()) > 0)
 				? this.balancer.config().maxCoolDown() : hint;
-		backend.coolDown(now + capped.toMillis());
+		boolean started = backend.coolDown(now + capped.toMillis());
 		this.balancer.sharedState().coolingDown(backend.name(), now + capped.toMillis(), why);
-		logger.info("openai-lb: backend '{}' {}; cooling down for {} ms", backend.name(), why, capped.toMillis());
+		if (started) {
+			logger.info("openai-lb: backend '{}' {}; cooling down for {} ms", backend.name(), why, capped.toMillis());
+		}
+		else if (logger.isDebugEnabled()) {
+			logger.debug("openai-lb: backend '{}' {}; cool-down moved to {} ms from now", backend.name(), why,
+					capped.toMillis());
+		}
 		this.balancer.listener().coolDownStarted(backend, capped);
 	}
 
@@ -453,7 +490,23 @@ public final class Exchange {
 		this.history = (history != null) ? history + ", " + entry : entry;
 		this.leftBecause = outcome;
 		this.left = backend;
-		logger.info("openai-lb: backend '{}' gave {} on attempt {}", backend.name(), what, this.attempts);
+		if (logger.isDebugEnabled()) {
+			logger.debug("openai-lb: backend '{}' gave {} on attempt {}", backend.name(), what, this.attempts);
+		}
+	}
+
+	private void breakerOpened(Backend backend, long probeAt) {
+		if (probeAt != 0) {
+			logger.info("openai-lb: circuit breaker of backend '{}' opened after failures; next probe in {} ms",
+					backend.name(), probeAt - this.balancer.clock().millis());
+		}
+	}
+
+	private void misconfigured(Backend backend, String reason) {
+		if (backend.markMisconfigured(reason)) {
+			logger.info("openai-lb: backend '{}' {}: marked misconfigured (a key or deployment may be wrong)",
+					backend.name(), reason);
+		}
 	}
 
 	private void end(Step.Ending ending) {

@@ -110,7 +110,8 @@ public sealed interface Step permits Step.Attempt, Step.Wait, Step.GiveUp {
 	 *
 	 * @param ending which answer the caller gets
 	 * @param retryAfterSeconds for {@link Ending#THROTTLED}: whole seconds until the soonest backend is
-	 * free, at least 1
+	 * free, at least 1; for {@link Ending#UNAVAILABLE}: the same when the next probe time is known,
+	 * else 0
 	 * @param reason what happened, naming the backends tried; safe to show
 	 */
 	record GiveUp(Ending ending, long retryAfterSeconds, String reason) implements Step {
@@ -124,6 +125,21 @@ public sealed interface Step permits Step.Attempt, Step.Wait, Step.GiveUp {
 					+ "). Please retry after " + this.retryAfterSeconds + " seconds.";
 			return ("{\"error\":{\"message\":\"" + message
 					+ "\",\"type\":\"rate_limit_exceeded\",\"param\":null,\"code\":\"429\"}}")
+				.getBytes(StandardCharsets.UTF_8);
+		}
+
+		/**
+		 * The OpenAI-shaped JSON error body of the synthetic 503 sent when every backend's circuit
+		 * breaker is open.
+		 * @return the body as UTF-8 bytes
+		 */
+		public byte[] unavailableBody() {
+			String message = "No backend can take the request now: their circuit breakers are open ("
+					+ jsonEscaped(this.reason) + ")."
+					+ ((this.retryAfterSeconds > 0) ? " Please retry after " + this.retryAfterSeconds + " seconds."
+							: "");
+			return ("{\"error\":{\"message\":\"" + message
+					+ "\",\"type\":\"service_unavailable\",\"param\":null,\"code\":\"service_unavailable\"}}")
 				.getBytes(StandardCharsets.UTF_8);
 		}
 
@@ -155,6 +171,13 @@ public sealed interface Step permits Step.Attempt, Step.Wait, Step.GiveUp {
 
 		/** Every backend is throttled; the caller gets a synthetic 429 with Retry-After. */
 		THROTTLED,
+
+		/**
+		 * No backend can be tried now because its circuit breaker is open (failures, not a
+		 * cool-down): the caller gets a synthetic 503, with Retry-After when the next probe time
+		 * is known.
+		 */
+		UNAVAILABLE,
 
 		/** No backend gave any answer (connection errors, timeouts, all disabled): a clear error. */
 		FAILED,

@@ -32,7 +32,7 @@ class ExchangeEdgeTests {
 	}
 
 	@Test
-	void aHalfOpenBackendWithEveryProbeInUseIsThrottledNotFailed() {
+	void aHalfOpenBackendWithEveryProbeInUseIsUnavailableNotFailed() {
 		CircuitBreakerConfig oneProbe = CircuitBreakerConfig.custom()
 			.clock(this.clock)
 			.permittedNumberOfCallsInHalfOpenState(1)
@@ -44,7 +44,7 @@ class ExchangeEdgeTests {
 		assertThat(probe.next()).isInstanceOf(Step.Attempt.class);
 		Step second = balancer.begin().next();
 		assertThat(second).isInstanceOfSatisfying(Step.GiveUp.class, (end) -> {
-			assertThat(end.ending()).isEqualTo(Step.Ending.THROTTLED);
+			assertThat(end.ending()).isEqualTo(Step.Ending.UNAVAILABLE);
 			assertThat(end.retryAfterSeconds()).isEqualTo(1);
 		});
 	}

@@ -162,7 +162,8 @@ class LoadBalancerTests {
 		this.clock.advance(Duration.ofMillis(500));
 		Exchange refused = lb.begin();
 		Step.GiveUp giveUp = giveUp(refused);
-		assertThat(giveUp.ending()).isEqualTo(Step.Ending.THROTTLED);
+		// open after failures, not throttled: the caller gets 503, not 429
+		assertThat(giveUp.ending()).isEqualTo(Step.Ending.UNAVAILABLE);
 		// default breaker: open for 30s, of which 0.5s have passed
 		assertThat(giveUp.retryAfterSeconds()).isEqualTo(30);
 		assertThat(refused.attempts()).isZero();
