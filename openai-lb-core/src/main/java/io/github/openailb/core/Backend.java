@@ -300,6 +300,8 @@ public final class Backend {
 			}
 		}
 		while (!this.breakerOpenUntil.compareAndSet(current, until));
+		// its recovery is logged once, as after a failure-rate opening
+		this.tripped.set(true);
 		long applied;
 		do {
 			applied = this.breakerOpenUntil.get();

@@ -55,6 +55,9 @@ public final class Exchange {
 	/** Read on the request's own chain, to choose how a request that gives up ends. */
 	private int lastStatus;
 
+	/** Whether an attempt of this request timed out and left its backend alone for a while. */
+	private boolean timedOut;
+
 	/** How the request ended, {@code null} until then; set once. */
 	@SuppressWarnings("unused") // through ENDING
 	private volatile Step.Ending ending;
@@ -239,7 +242,7 @@ public final class Exchange {
 	/**
 	 * Why no backend is left when none answered with an HTTP status: some backend is throttled
 	 * (cooling down, or probing right after a cool-down), else some backend this request did not
-	 * try is kept out by its open circuit breaker, else every backend tried failed.
+	 * try (or saw time out) is kept out by its open circuit breaker, else every backend tried failed.
 	 */
 	private Step.Ending whyNoneLeft(long now) {
 		boolean breakers = false;
@@ -251,6 +254,10 @@ public final class Exchange {
 				return Step.Ending.THROTTLED;
 			}
 			if (isSet(this.tried, backend.index())) {
+				// a backend this request saw time out now rests: the caller may come back when it is probed
+				if (this.timedOut && backend.blockedByBreaker(now)) {
+					breakers = true;
+				}
 				continue;
 			}
 			if (backend.blockedByBreaker(now)) {
@@ -364,6 +371,7 @@ public final class Exchange {
 		backend.recordFailure(nanos, error);
 		Duration rest = this.balancer.config().timeoutCoolDown();
 		if (!rest.isZero()) {
+			this.timedOut = true;
 			Duration capped = (rest.compareTo(this.balancer.config().maxCoolDown()) > 0)
 					? this.balancer.config().maxCoolDown() : rest;
 			long until = this.balancer.clock().millis() + capped.toMillis();

@@ -91,12 +91,38 @@ class TimeoutCoolDownTests {
 		this.clock.advance(Duration.ofSeconds(1));
 		exchange.timedOut(attempt(exchange, "fast"), new TimeoutException("no response within 1000 ms"));
 		Step.GiveUp end = giveUp(exchange);
-		// not the bare failure of a request no backend answered: callers are told when to retry
-		assertThat(end.ending()).isNotIn(Step.Ending.FAILED, Step.Ending.LAST_ANSWER);
+		// every backend now rests: unavailable (503) until the first is probed, as with open breakers
+		assertThat(end.ending()).isEqualTo(Step.Ending.UNAVAILABLE);
 		assertThat(end.retryAfterSeconds()).isEqualTo(9);
 		assertThat(end.reason()).contains("slow: TimeoutException (no response within 1000 ms)",
 				"fast: TimeoutException");
 		assertThat(lb.canAnswer()).isTrue();
+	}
+
+	@Test
+	void withoutTheCoolDownARequestWhoseEveryBackendTimedOutFailsWithWhatHappened() {
+		LoadBalancer lb = balancer(Duration.ZERO);
+		Exchange exchange = lb.begin();
+		exchange.timedOut(attempt(exchange, "slow"), new TimeoutException("no response within 1000 ms"));
+		exchange.timedOut(attempt(exchange, "fast"), new TimeoutException("no response within 1000 ms"));
+		Step.GiveUp end = giveUp(exchange);
+		assertThat(end.ending()).isEqualTo(Step.Ending.FAILED);
+		assertThat(end.reason()).contains("slow: TimeoutException", "fast: TimeoutException");
+	}
+
+	@Test
+	void theNextRequestsFindThePoolUnavailableUntilTheFirstProbe() {
+		LoadBalancer lb = balancer(Duration.ofSeconds(10));
+		Exchange exchange = lb.begin();
+		exchange.timedOut(attempt(exchange, "slow"), new TimeoutException());
+		exchange.timedOut(attempt(exchange, "fast"), new TimeoutException());
+		giveUp(exchange);
+		this.clock.advance(Duration.ofSeconds(4));
+		Exchange next = lb.begin();
+		Step.GiveUp end = giveUp(next);
+		assertThat(end.ending()).isEqualTo(Step.Ending.UNAVAILABLE);
+		assertThat(end.retryAfterSeconds()).isEqualTo(6);
+		assertThat(next.attempts()).isZero();
 	}
 
 	@Test
