@@ -122,6 +122,38 @@ public final class Backend {
 	}
 
 	/**
+	 * Return when the open circuit breaker lets its next probe through, while that is ahead and
+	 * known: after a failure-rate opening or a timeout, not after a cool-down (see
+	 * {@link #coolingDownUntil()}) nor an opening forced from outside.
+	 * @return the time of the next probe, or {@code null}
+	 */
+	public Instant circuitOpenUntil() {
+		long until = this.breakerOpenUntil.get();
+		return (until > this.clock.millis() && this.breaker.getState() == CircuitBreaker.State.OPEN)
+				? Instant.ofEpochMilli(until) : null;
+	}
+
+	/**
+	 * Whether a request may be sent to this backend now (its breaker still decides a half-open
+	 * probe).
+	 * @return {@code true} when selectable now
+	 */
+	public boolean takesTrafficNow() {
+		return selectable(this.clock.millis());
+	}
+
+	/**
+	 * Whether this backend can answer now or after a wait it announced: it is enabled, not marked
+	 * misconfigured, and its breaker is not forced open. A throttled backend, one left alone after a
+	 * timeout and one whose open breaker waits for its probe all can.
+	 * @return {@code false} when only a change of configuration or a success could bring it back
+	 */
+	public boolean canAnswer() {
+		return this.config.enabled() && this.misconfiguration.get() == null
+				&& this.breaker.getState() != CircuitBreaker.State.FORCED_OPEN;
+	}
+
+	/**
 	 * Return why the backend is marked misconfigured, without secrets.
 	 * @return the reason, or {@code null}
 	 */
@@ -250,6 +282,34 @@ public final class Backend {
 			this.breaker.transitionToOpenStateUntil(Instant.ofEpochMilli(until).minusNanos(1));
 		}
 		while (this.coolDownUntil.get() != until);
+	}
+
+	/**
+	 * Hold the breaker open until {@code until} (a timeout here, or news of one from another
+	 * instance): a later time extends a running opening, an earlier one changes nothing. Returns
+	 * whether it moved the time of the next probe. Like {@link #openBreakerUntilDeadline()}, each
+	 * writer repeats until the time it applied is still the latest, and the breaker never half-opens
+	 * before a running cool-down ends.
+	 */
+	boolean openBreakerUntil(long until) {
+		long current;
+		do {
+			current = this.breakerOpenUntil.get();
+			if (until <= current) {
+				return false;
+			}
+		}
+		while (!this.breakerOpenUntil.compareAndSet(current, until));
+		// its recovery is logged once, as after a failure-rate opening
+		this.tripped.set(true);
+		long applied;
+		do {
+			applied = this.breakerOpenUntil.get();
+			long deadline = Math.max(applied, this.coolDownUntil.get());
+			this.breaker.transitionToOpenStateUntil(Instant.ofEpochMilli(deadline).minusNanos(1));
+		}
+		while (this.breakerOpenUntil.get() != applied);
+		return true;
 	}
 
 	/**

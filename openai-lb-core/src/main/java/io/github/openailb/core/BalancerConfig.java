@@ -19,9 +19,27 @@ import java.util.Set;
  * @param maxCoolDown upper bound on any single cool-down
  * @param maxWait how long a request may wait for a cooling backend before failing
  * @param strategy how a backend is chosen within a priority tier
+ * @param timeoutCoolDown how long a backend that timed out is left alone (its breaker held open), zero
+ * for not at all
  */
 public record BalancerConfig(List<BackendConfig> backends, Duration defaultRetryAfter, Duration maxCoolDown,
-		Duration maxWait, Strategy strategy) {
+		Duration maxWait, Strategy strategy, Duration timeoutCoolDown) {
+
+	/** How long a backend that timed out is left alone unless configured otherwise. */
+	public static final Duration DEFAULT_TIMEOUT_COOL_DOWN = Duration.ofSeconds(10);
+
+	/**
+	 * Create a configuration with the default timeout cool-down.
+	 * @param backends the backends
+	 * @param defaultRetryAfter cool-down without a usable hint
+	 * @param maxCoolDown upper bound on a cool-down
+	 * @param maxWait longest wait for a cooling backend
+	 * @param strategy how a backend is chosen within a priority tier
+	 */
+	public BalancerConfig(List<BackendConfig> backends, Duration defaultRetryAfter, Duration maxCoolDown,
+			Duration maxWait, Strategy strategy) {
+		this(backends, defaultRetryAfter, maxCoolDown, maxWait, strategy, DEFAULT_TIMEOUT_COOL_DOWN);
+	}
 
 	/**
 	 * Create a configuration with the default (headroom) strategy.
@@ -60,6 +78,8 @@ public record BalancerConfig(List<BackendConfig> backends, Duration defaultRetry
 		private Duration maxWait = Duration.ZERO;
 
 		private Strategy strategy = Strategy.HEADROOM;
+
+		private Duration timeoutCoolDown = DEFAULT_TIMEOUT_COOL_DOWN;
 
 		private Builder() {
 		}
@@ -115,6 +135,17 @@ public record BalancerConfig(List<BackendConfig> backends, Duration defaultRetry
 		}
 
 		/**
+		 * Set how long a backend that timed out (connect or response timeout) is left alone, so that
+		 * the next requests do not wait for it again.
+		 * @param timeoutCoolDown the time, zero to keep trying it
+		 * @return this builder
+		 */
+		public Builder timeoutCoolDown(Duration timeoutCoolDown) {
+			this.timeoutCoolDown = timeoutCoolDown;
+			return this;
+		}
+
+		/**
 		 * Validate and build.
 		 * @return the configuration
 		 * @throws InvalidConfigurationException naming the first property at fault
@@ -122,7 +153,8 @@ public record BalancerConfig(List<BackendConfig> backends, Duration defaultRetry
 		public BalancerConfig build() {
 			requirePositive(this.defaultRetryAfter, "default-retry-after", "10s");
 			requirePositive(this.maxCoolDown, "max-cool-down", "5m");
-			notNegative(this.maxWait, "max-wait");
+			notNegative(this.maxWait, "max-wait", "fail fast");
+			notNegative(this.timeoutCoolDown, "timeout-cool-down", "never leave a backend alone after a timeout");
 			if (this.backends.isEmpty()) {
 				throw new InvalidConfigurationException(PREFIX + ".backends", "no backend is configured",
 						"List at least one backend with a name and a url, e.g. openai.lb.backends[0].name=primary "
@@ -141,14 +173,14 @@ public record BalancerConfig(List<BackendConfig> backends, Duration defaultRetry
 				built.add(backend);
 			}
 			return new BalancerConfig(List.copyOf(built), this.defaultRetryAfter, this.maxCoolDown, this.maxWait,
-					(this.strategy != null) ? this.strategy : Strategy.HEADROOM);
+					(this.strategy != null) ? this.strategy : Strategy.HEADROOM, this.timeoutCoolDown);
 		}
 
-		private static void notNegative(Duration value, String property) {
+		private static void notNegative(Duration value, String property, String zeroMeans) {
 			if (value == null || value.isNegative()) {
 				throw new InvalidConfigurationException(PREFIX + "." + property,
 						"must not be negative but was " + value,
-						"Set " + PREFIX + "." + property + " to 0s (fail fast) or a positive duration such as 2s.");
+						"Set " + PREFIX + "." + property + " to 0s (" + zeroMeans + ") or a positive duration such as 2s.");
 			}
 		}
 

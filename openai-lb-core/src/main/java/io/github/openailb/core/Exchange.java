@@ -55,6 +55,9 @@ public final class Exchange {
 	/** Read on the request's own chain, to choose how a request that gives up ends. */
 	private int lastStatus;
 
+	/** Whether an attempt of this request timed out and left its backend alone for a while. */
+	private boolean timedOut;
+
 	/** How the request ended, {@code null} until then; set once. */
 	@SuppressWarnings("unused") // through ENDING
 	private volatile Step.Ending ending;
@@ -239,7 +242,7 @@ public final class Exchange {
 	/**
 	 * Why no backend is left when none answered with an HTTP status: some backend is throttled
 	 * (cooling down, or probing right after a cool-down), else some backend this request did not
-	 * try is kept out by its open circuit breaker, else every backend tried failed.
+	 * try (or saw time out) is kept out by its open circuit breaker, else every backend tried failed.
 	 */
 	private Step.Ending whyNoneLeft(long now) {
 		boolean breakers = false;
@@ -251,6 +254,10 @@ public final class Exchange {
 				return Step.Ending.THROTTLED;
 			}
 			if (isSet(this.tried, backend.index())) {
+				// a backend this request saw time out now rests: the caller may come back when it is probed
+				if (this.timedOut && backend.blockedByBreaker(now)) {
+					breakers = true;
+				}
 				continue;
 			}
 			if (backend.blockedByBreaker(now)) {
@@ -341,6 +348,40 @@ public final class Exchange {
 		long nanos = System.nanoTime() - attempt.startNanos();
 		backend.count(Outcome.FAILURE);
 		breakerOpened(backend, backend.recordFailure(nanos, error));
+		this.balancer.listener().attemptEnded(backend, Outcome.FAILURE, nanos);
+		noteFailure(backend, describe(error), Outcome.FAILURE);
+	}
+
+	/**
+	 * Report that an attempt timed out: no connection within the connect timeout, or no answer
+	 * within the response timeout. Like {@link #failed}, and the backend is also left alone for
+	 * {@code timeout-cool-down} (its breaker held open, the news shared with other instances), so
+	 * that a hanging backend costs the timeout once rather than on every request. Not for the
+	 * end of the request's own time ({@code max-duration}): that is {@link #failed}.
+	 * @param attempt the attempt
+	 * @param error the timeout
+	 */
+	public void timedOut(Step.Attempt attempt, Throwable error) {
+		if (!attempt.settle(Step.Attempt.UNDER_WAY, Step.Attempt.FAILED)) {
+			return;
+		}
+		Backend backend = attempt.backend();
+		long nanos = System.nanoTime() - attempt.startNanos();
+		backend.count(Outcome.FAILURE);
+		backend.recordFailure(nanos, error);
+		Duration rest = this.balancer.config().timeoutCoolDown();
+		if (!rest.isZero()) {
+			this.timedOut = true;
+			Duration capped = (rest.compareTo(this.balancer.config().maxCoolDown()) > 0)
+					? this.balancer.config().maxCoolDown() : rest;
+			long until = this.balancer.clock().millis() + capped.toMillis();
+			if (backend.openBreakerUntil(until)) {
+				this.balancer.sharedState().circuitOpen(backend.name(), until, "timed out");
+				logger.info("openai-lb: backend '{}' timed out; left alone for {} ms", backend.name(),
+						capped.toMillis());
+				this.balancer.listener().coolDownStarted(backend, capped);
+			}
+		}
 		this.balancer.listener().attemptEnded(backend, Outcome.FAILURE, nanos);
 		noteFailure(backend, describe(error), Outcome.FAILURE);
 	}

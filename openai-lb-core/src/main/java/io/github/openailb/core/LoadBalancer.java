@@ -144,6 +144,22 @@ public final class LoadBalancer {
 	}
 
 	/**
+	 * Whether some backend can answer now or after a wait it announced (a cool-down, a breaker
+	 * waiting for its probe); {@code false} only when every backend is disabled, misconfigured or
+	 * forced open, so that no request can succeed until something changes.
+	 * @return {@code true} if some backend can answer, now or later
+	 * @see Backend#canAnswer()
+	 */
+	public boolean canAnswer() {
+		for (Backend backend : this.backends) {
+			if (backend.canAnswer()) {
+				return true;
+			}
+		}
+		return false;
+	}
+
+	/**
 	 * Return the clock cool-downs and quota reports are read against.
 	 * @return the clock
 	 */

@@ -37,6 +37,16 @@ final class RemoteNews implements SharedState.Listener {
 	}
 
 	@Override
+	public void circuitOpen(String name, long until) {
+		Backend backend = this.balancer.backend(name);
+		long now = this.balancer.clock().millis();
+		if (backend == null || until <= now) {
+			return;
+		}
+		backend.openBreakerUntil(Math.min(until, now + this.balancer.config().maxCoolDown().toMillis()));
+	}
+
+	@Override
 	public void misconfigured(String name, String reason) {
 		Backend backend = this.balancer.backend(name);
 		if (backend != null) {

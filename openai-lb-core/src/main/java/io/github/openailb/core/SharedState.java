@@ -32,6 +32,16 @@ public interface SharedState {
 	}
 
 	/**
+	 * Tell the other instances that a backend timed out and is left alone (its breaker held open)
+	 * until a time.
+	 * @param backend the backend name
+	 * @param until time of its next probe, epoch milliseconds
+	 * @param reason why, without secrets
+	 */
+	default void circuitOpen(String backend, long until, String reason) {
+	}
+
+	/**
 	 * Tell the other instances that a backend looks misconfigured.
 	 * @param backend the backend name
 	 * @param reason why, without secrets
@@ -62,6 +72,14 @@ public interface SharedState {
 		 * disagree do not matter)
 		 */
 		void coolingDown(String backend, long until);
+
+		/**
+		 * Another instance left this backend alone after a timeout.
+		 * @param backend the backend name
+		 * @param until time of its next probe, epoch milliseconds of this instance's clock
+		 */
+		default void circuitOpen(String backend, long until) {
+		}
 
 		/**
 		 * Another instance found this backend misconfigured.

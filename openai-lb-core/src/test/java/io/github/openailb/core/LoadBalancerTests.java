@@ -181,6 +181,37 @@ class LoadBalancerTests {
 	}
 
 	@Test
+	void canAnswerWhileBackendsAreOnlyThrottledOrWaitingForTheirProbe() {
+		LoadBalancer lb = balancer(backend("a"), backend("b").priority(2));
+		throttle(lb, "a");
+		for (int i = 0; i < 10; i++) {
+			Exchange exchange = lb.begin();
+			exchange.answered(attempt(exchange, "b"), 502, NO_HEADERS, null);
+		}
+		assertThat(lb.backend("b").state()).isEqualTo(BackendState.CIRCUIT_OPEN);
+		assertThat(lb.backend("b").circuitOpenUntil()).isEqualTo(this.clock.instant().plusSeconds(30).plusMillis(1));
+		assertThat(lb.canTakeTraffic()).isFalse();
+		assertThat(lb.canAnswer()).isTrue();
+		assertThat(lb.backend("a").takesTrafficNow()).isFalse();
+		assertThat(lb.backend("a").canAnswer()).isTrue();
+	}
+
+	@Test
+	void cannotAnswerWhenEveryBackendIsDisabledMisconfiguredOrForcedOpen() {
+		LoadBalancer lb = balancer(backend("a").enabled(false), backend("b"), backend("c").priority(2));
+		Exchange exchange = lb.begin();
+		exchange.answered(attempt(exchange, "b"), 401, NO_HEADERS, null);
+		assertThat(lb.canAnswer()).isTrue();
+		lb.backend("c").breaker().transitionToForcedOpenState();
+		assertThat(lb.canAnswer()).isFalse();
+		// still selectable, and a success clears the mark
+		assertThat(lb.backend("b").takesTrafficNow()).isTrue();
+		Exchange again = lb.begin();
+		again.answered(attempt(again, "b"), 200, NO_HEADERS, null);
+		assertThat(lb.canAnswer()).isTrue();
+	}
+
+	@Test
 	void backendLookupAndDeclarationOrder() {
 		LoadBalancer lb = balancer(backend("b").priority(2), backend("a"));
 		assertThat(lb.backends()).extracting(Backend::name).containsExactly("b", "a");

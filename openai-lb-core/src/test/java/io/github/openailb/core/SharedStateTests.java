@@ -33,6 +33,11 @@ class SharedStateTests {
 		}
 
 		@Override
+		public void circuitOpen(String backend, long until, String reason) {
+			SharedStateTests.this.subscribers.forEach((subscriber) -> subscriber.circuitOpen(backend, until));
+		}
+
+		@Override
 		public void misconfigured(String backend, String reason) {
 			SharedStateTests.this.subscribers.forEach((subscriber) -> subscriber.misconfigured(backend, reason));
 		}
@@ -61,6 +66,30 @@ class SharedStateTests {
 		Exchange exchange = one.begin();
 		exchange.answered((Step.Attempt) exchange.next(), 401, (name) -> null, null);
 		assertThat(two.backend("ptu").state()).isEqualTo(BackendState.MISCONFIGURED);
+	}
+
+	@Test
+	void aTimeoutSeenByOneInstanceKeepsTheOtherOffThatBackendForTheTimeoutCoolDown() {
+		LoadBalancer one = instance();
+		LoadBalancer two = instance();
+		Exchange exchange = one.begin();
+		exchange.timedOut((Step.Attempt) exchange.next(), new java.util.concurrent.TimeoutException());
+		assertThat(two.backend("ptu").state()).isEqualTo(BackendState.CIRCUIT_OPEN);
+		assertThat(two.backend("ptu").circuitOpenUntil()).isEqualTo(this.clock.instant().plusSeconds(10));
+		assertThat(firstChoice(two)).isEqualTo("paygo");
+		this.clock.advance(Duration.ofSeconds(10));
+		assertThat(firstChoice(two)).isEqualTo("ptu");
+	}
+
+	@Test
+	void newsOfATimeoutIsCappedAndNeverShortensALocalOpening() {
+		LoadBalancer two = instance();
+		this.subscribers.forEach((subscriber) -> subscriber.circuitOpen("ptu", Long.MAX_VALUE));
+		assertThat(two.backend("ptu").circuitOpenUntil()).isEqualTo(this.clock.instant().plus(Duration.ofMinutes(5)));
+		this.subscribers.forEach((subscriber) -> subscriber.circuitOpen("ptu", this.clock.millis() + 1_000));
+		assertThat(two.backend("ptu").circuitOpenUntil()).isEqualTo(this.clock.instant().plus(Duration.ofMinutes(5)));
+		this.subscribers.forEach((subscriber) -> subscriber.circuitOpen("elsewhere", this.clock.millis() + 1_000));
+		assertThat(two.backend("paygo").state()).isEqualTo(BackendState.AVAILABLE);
 	}
 
 	@Test

@@ -11,6 +11,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.env.Environment;
 
 /**
  * The health indicators on Spring Boot 3 ({@code org.springframework.boot.actuate.health}),
@@ -30,6 +31,13 @@ final class HealthConfigurations {
 		@ConditionalOnMissingBean
 		OpenAiLbHealthIndicator openAiLbHealthIndicator(LoadBalancer balancer) {
 			return new OpenAiLbHealthIndicator(balancer);
+		}
+
+		/** {@code readiness} = {@code readinessState} + {@code openAiLb}, unless the user set the group up. */
+		@Bean
+		@ConditionalOnMissingBean
+		ReadinessGroupPostProcessor openAiLbReadinessGroupPostProcessor(Environment environment) {
+			return new ReadinessGroupPostProcessor(environment);
 		}
 
 	}

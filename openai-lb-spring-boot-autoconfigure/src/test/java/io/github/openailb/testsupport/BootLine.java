@@ -8,15 +8,27 @@ import io.github.resilience4j.springboot3.circuitbreaker.autoconfigure.CircuitBr
 import io.github.resilience4j.springboot3.circuitbreaker.autoconfigure.CircuitBreakersHealthIndicatorAutoConfiguration;
 import io.github.resilience4j.springboot3.circuitbreaker.monitoring.endpoint.CircuitBreakerEndpoint;
 
+import org.springframework.boot.actuate.autoconfigure.availability.AvailabilityHealthContributorAutoConfiguration;
+import org.springframework.boot.actuate.autoconfigure.availability.AvailabilityProbesAutoConfiguration;
+import org.springframework.boot.actuate.autoconfigure.data.redis.RedisHealthContributorAutoConfiguration;
+import org.springframework.boot.actuate.autoconfigure.data.redis.RedisReactiveHealthContributorAutoConfiguration;
 import org.springframework.boot.actuate.autoconfigure.endpoint.EndpointAutoConfiguration;
+import org.springframework.boot.actuate.autoconfigure.endpoint.web.WebEndpointAutoConfiguration;
 import org.springframework.boot.actuate.autoconfigure.health.HealthContributorAutoConfiguration;
 import org.springframework.boot.actuate.autoconfigure.health.HealthEndpointAutoConfiguration;
 import org.springframework.boot.actuate.autoconfigure.metrics.CompositeMeterRegistryAutoConfiguration;
 import org.springframework.boot.actuate.autoconfigure.metrics.MetricsAutoConfiguration;
 import org.springframework.boot.actuate.autoconfigure.metrics.export.simple.SimpleMetricsExportAutoConfiguration;
+import org.springframework.boot.actuate.endpoint.ApiVersion;
+import org.springframework.boot.actuate.endpoint.SecurityContext;
+import org.springframework.boot.actuate.endpoint.web.WebEndpointResponse;
+import org.springframework.boot.actuate.endpoint.web.WebServerNamespace;
 import org.springframework.boot.actuate.health.Health;
+import org.springframework.boot.actuate.health.HealthComponent;
 import org.springframework.boot.actuate.health.HealthEndpoint;
 import org.springframework.boot.actuate.health.HealthIndicator;
+import org.springframework.boot.actuate.health.ReactiveHealthEndpointWebExtension;
+import org.springframework.boot.autoconfigure.availability.ApplicationAvailabilityAutoConfiguration;
 import org.springframework.boot.autoconfigure.data.redis.RedisAutoConfiguration;
 import org.springframework.boot.autoconfigure.http.HttpMessageConvertersAutoConfiguration;
 import org.springframework.boot.autoconfigure.web.client.RestClientAutoConfiguration;
@@ -54,6 +66,17 @@ public final class BootLine {
 	/** Resilience4j's {@code circuitBreakers} health contributor. */
 	public static final Class<?>[] CIRCUIT_BREAKERS_HEALTH = { CircuitBreakersHealthIndicatorAutoConfiguration.class };
 
+	/** Boot's {@code redis} health contributor (reactive first, as Boot orders them). */
+	public static final Class<?>[] REDIS_HEALTH = { RedisReactiveHealthContributorAutoConfiguration.class,
+			RedisHealthContributorAutoConfiguration.class };
+
+	/** Actuator web endpoints, which a reactive web application's health web extension needs. */
+	public static final Class<?>[] WEB_ENDPOINTS = { WebEndpointAutoConfiguration.class };
+
+	/** Application availability and Boot's liveness/readiness probe groups. */
+	public static final Class<?>[] PROBES = { ApplicationAvailabilityAutoConfiguration.class,
+			AvailabilityHealthContributorAutoConfiguration.class, AvailabilityProbesAutoConfiguration.class };
+
 	/** Boot's health indicator type, whose absence turns our health indicators off. */
 	public static final Class<?> HEALTH_INDICATOR = HealthIndicator.class;
 
@@ -85,6 +108,27 @@ public final class BootLine {
 			.entrySet()
 			.stream()
 			.collect(Collectors.toMap(Map.Entry::getKey, (entry) -> entry.getValue().getState()));
+	}
+
+	/**
+	 * What {@code GET /actuator/health[/path]} answers, through the reactive web extension (the
+	 * application must be a reactive web application): the HTTP status and the health status, or
+	 * {@code null} as status when the path is unknown.
+	 */
+	public static WebHealth webHealth(ApplicationContext context, String... path) {
+		WebEndpointResponse<? extends HealthComponent> response = context.getBean(ReactiveHealthEndpointWebExtension.class)
+			.health(ApiVersion.LATEST, WebServerNamespace.SERVER, SecurityContext.NONE, path)
+			.block(java.time.Duration.ofSeconds(30));
+		HealthComponent body = response.getBody();
+		return new WebHealth(response.getStatus(), (body != null) ? body.getStatus().getCode() : null);
+	}
+
+	/**
+	 * A health as an HTTP client of the health endpoint sees it.
+	 * @param httpStatus the HTTP status code, e.g. 503
+	 * @param status the health status code, e.g. DOWN
+	 */
+	public record WebHealth(int httpStatus, String status) {
 	}
 
 	/**

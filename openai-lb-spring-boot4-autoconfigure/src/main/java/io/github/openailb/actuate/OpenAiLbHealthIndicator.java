@@ -7,8 +7,10 @@ import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthIndicator;
 
 /**
- * {@link HealthIndicator} of the balancer: {@code UP} while any backend can take traffic,
- * {@code DOWN} when none can, with what each backend is doing. Shows host names only, never a
+ * {@link HealthIndicator} of the balancer: {@code UP} while some backend can answer now or after a
+ * wait it announced (throttled backends do not make the application down), {@code DOWN} only when
+ * every backend is disabled, misconfigured or forced open; with what each backend is doing (see
+ * {@link HealthDetails}). Shows host names only, never a
  * key, a token, a path or a query string.
  */
 public class OpenAiLbHealthIndicator extends AbstractHealthIndicator {

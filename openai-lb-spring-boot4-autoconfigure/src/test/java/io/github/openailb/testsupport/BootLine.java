@@ -9,10 +9,22 @@ import io.github.resilience4j.springboot.circuitbreaker.autoconfigure.CircuitBre
 import io.github.resilience4j.springboot.circuitbreaker.monitoring.endpoint.CircuitBreakerEndpoint;
 
 import org.springframework.boot.actuate.autoconfigure.endpoint.EndpointAutoConfiguration;
+import org.springframework.boot.actuate.autoconfigure.endpoint.web.WebEndpointAutoConfiguration;
+import org.springframework.boot.actuate.endpoint.ApiVersion;
+import org.springframework.boot.actuate.endpoint.SecurityContext;
+import org.springframework.boot.actuate.endpoint.web.WebEndpointResponse;
+import org.springframework.boot.actuate.endpoint.web.WebServerNamespace;
+import org.springframework.boot.autoconfigure.availability.ApplicationAvailabilityAutoConfiguration;
 import org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration;
+import org.springframework.boot.data.redis.autoconfigure.health.DataRedisHealthContributorAutoConfiguration;
+import org.springframework.boot.data.redis.autoconfigure.health.DataRedisReactiveHealthContributorAutoConfiguration;
+import org.springframework.boot.health.actuate.endpoint.HealthDescriptor;
 import org.springframework.boot.health.actuate.endpoint.HealthEndpoint;
 import org.springframework.boot.health.actuate.endpoint.IndicatedHealthDescriptor;
+import org.springframework.boot.health.actuate.endpoint.ReactiveHealthEndpointWebExtension;
+import org.springframework.boot.health.autoconfigure.actuate.endpoint.AvailabilityProbesAutoConfiguration;
 import org.springframework.boot.health.autoconfigure.actuate.endpoint.HealthEndpointAutoConfiguration;
+import org.springframework.boot.health.autoconfigure.application.AvailabilityHealthContributorAutoConfiguration;
 import org.springframework.boot.health.autoconfigure.contributor.HealthContributorAutoConfiguration;
 import org.springframework.boot.health.autoconfigure.registry.HealthContributorRegistryAutoConfiguration;
 import org.springframework.boot.health.contributor.Health;
@@ -57,6 +69,17 @@ public final class BootLine {
 	/** Resilience4j's {@code circuitBreakers} health contributor. */
 	public static final Class<?>[] CIRCUIT_BREAKERS_HEALTH = { CircuitBreakersHealthIndicatorAutoConfiguration.class };
 
+	/** Boot's {@code redis} health contributor (reactive first, as Boot orders them). */
+	public static final Class<?>[] REDIS_HEALTH = { DataRedisReactiveHealthContributorAutoConfiguration.class,
+			DataRedisHealthContributorAutoConfiguration.class };
+
+	/** Actuator web endpoints, which a reactive web application's health web extension needs. */
+	public static final Class<?>[] WEB_ENDPOINTS = { WebEndpointAutoConfiguration.class };
+
+	/** Application availability and Boot's liveness/readiness probe groups. */
+	public static final Class<?>[] PROBES = { ApplicationAvailabilityAutoConfiguration.class,
+			AvailabilityHealthContributorAutoConfiguration.class, AvailabilityProbesAutoConfiguration.class };
+
 	/** Boot's health indicator type, whose absence turns our health indicators off. */
 	public static final Class<?> HEALTH_INDICATOR = HealthIndicator.class;
 
@@ -88,6 +111,27 @@ public final class BootLine {
 			.entrySet()
 			.stream()
 			.collect(Collectors.toMap(Map.Entry::getKey, (entry) -> entry.getValue().getState()));
+	}
+
+	/**
+	 * What {@code GET /actuator/health[/path]} answers, through the reactive web extension (the
+	 * application must be a reactive web application): the HTTP status and the health status, or
+	 * {@code null} as status when the path is unknown.
+	 */
+	public static WebHealth webHealth(ApplicationContext context, String... path) {
+		WebEndpointResponse<? extends HealthDescriptor> response = context.getBean(ReactiveHealthEndpointWebExtension.class)
+			.health(ApiVersion.LATEST, WebServerNamespace.SERVER, SecurityContext.NONE, path)
+			.block(java.time.Duration.ofSeconds(30));
+		HealthDescriptor body = response.getBody();
+		return new WebHealth(response.getStatus(), (body != null) ? body.getStatus().getCode() : null);
+	}
+
+	/**
+	 * A health as an HTTP client of the health endpoint sees it.
+	 * @param httpStatus the HTTP status code, e.g. 503
+	 * @param status the health status code, e.g. DOWN
+	 */
+	public record WebHealth(int httpStatus, String status) {
 	}
 
 	/**

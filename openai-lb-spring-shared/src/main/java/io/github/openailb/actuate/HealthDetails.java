@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 import io.github.openailb.core.Backend;
+import io.github.openailb.core.BackendState;
 import io.github.openailb.core.Headroom;
 import io.github.openailb.core.LoadBalancer;
 
@@ -12,6 +13,12 @@ import io.github.openailb.core.LoadBalancer;
  * What the health indicators of both Boot lines report, built from the engine's state: the
  * balancer's status and each backend's details. Host names only, never a
  * key, a token, a path or a query string.
+ * <p>
+ * Throttling is not an outage: a throttled pool answers 429 with Retry-After, and a probe that
+ * took every replica out at the peak would make it worse. So the balancer is up while some
+ * backend can answer now or after a wait it announced (cooling down, left alone after a timeout,
+ * breaker open with a probe due), and down only when none can ever answer without a change:
+ * every backend disabled, misconfigured or forced open.
  */
 public final class HealthDetails {
 
@@ -19,12 +26,13 @@ public final class HealthDetails {
 	}
 
 	/**
-	 * Whether the balancer is up: any backend can take traffic.
+	 * Whether the balancer is up: some backend can answer, now or after an announced wait.
 	 * @param balancer the balancer
 	 * @return {@code true} when up
+	 * @see LoadBalancer#canAnswer()
 	 */
 	public static boolean isUp(LoadBalancer balancer) {
-		return balancer.canTakeTraffic();
+		return balancer.canAnswer();
 	}
 
 	/**
@@ -63,10 +71,16 @@ public final class HealthDetails {
 		details.put("host", backend.config().host());
 		details.put("priority", backend.config().priority());
 		details.put("weight", backend.config().weight());
-		details.put("state", backend.state());
+		BackendState state = backend.state();
+		details.put("state", state);
+		details.put("takesTrafficNow", backend.takesTrafficNow());
 		Instant until = backend.coolingDownUntil();
 		if (until != null) {
 			details.put("coolingDownUntil", until.toString());
+		}
+		Instant probe = (state == BackendState.CIRCUIT_OPEN) ? backend.circuitOpenUntil() : null;
+		if (probe != null) {
+			details.put("circuitOpenUntil", probe.toString());
 		}
 		details.put("circuitBreaker", backend.breaker().getState());
 		String misconfiguration = backend.misconfiguration();

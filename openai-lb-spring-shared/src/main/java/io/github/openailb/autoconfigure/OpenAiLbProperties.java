@@ -58,6 +58,12 @@ public class OpenAiLbProperties {
 	private Duration responseTimeout = Duration.ofSeconds(120);
 
 	/**
+	 * How long a backend that timed out (connect or response timeout) is left alone, so that the
+	 * next requests do not wait for it again; 0s keeps trying it.
+	 */
+	private Duration timeoutCoolDown = Duration.ofSeconds(10);
+
+	/**
 	 * How a backend is chosen within a priority tier: by weight, or by weight times the quota
 	 * it last reported left (headroom).
 	 */
@@ -136,6 +142,14 @@ public class OpenAiLbProperties {
 
 	public void setMaxWait(Duration maxWait) {
 		this.maxWait = maxWait;
+	}
+
+	public Duration getTimeoutCoolDown() {
+		return this.timeoutCoolDown;
+	}
+
+	public void setTimeoutCoolDown(Duration timeoutCoolDown) {
+		this.timeoutCoolDown = timeoutCoolDown;
 	}
 
 	public Duration getConnectTimeout() {
@@ -220,7 +234,8 @@ public class OpenAiLbProperties {
 			.defaultRetryAfter(this.defaultRetryAfter)
 			.maxCoolDown(this.maxCoolDown)
 			.maxWait(this.maxWait)
-			.strategy(this.strategy);
+			.strategy(this.strategy)
+			.timeoutCoolDown(this.timeoutCoolDown);
 		for (Backend backend : this.backends) {
 			builder.backend(new BalancerConfig.BackendBuilder().name(backend.getName())
 				.url(backend.getUrl())

@@ -33,8 +33,9 @@ import org.springframework.data.redis.listener.ChannelTopic;
 import org.springframework.data.redis.listener.RedisMessageListenerContainer;
 
 /**
- * {@link SharedState} on Redis: each cool-down and misconfiguration mark is written under
- * {@code <namespace>:cooldown:<backend>} or {@code <namespace>:misconfigured:<backend>} with a
+ * {@link SharedState} on Redis: each cool-down, timeout (breaker held open) and misconfiguration
+ * mark is written under {@code <namespace>:cooldown:<backend>},
+ * {@code <namespace>:circuit-open:<backend>} or {@code <namespace>:misconfigured:<backend>} with a
  * TTL equal to its remaining life, and announced on the channel {@code <namespace>:events}.
  * Every instance subscribes to that channel and, whenever its subscription is (re-)established,
  * reads its own backends' keys once so that an instance that joins late, or that lost Redis for
@@ -63,6 +64,9 @@ public class RedisSharedState implements SharedState, SmartLifecycle, Disposable
 	private static final String COOL_DOWN = "cooldown";
 
 	private static final String MISCONFIGURED = "misconfigured";
+
+	/** A backend left alone after a timeout: its breaker is held open until a time. */
+	private static final String CIRCUIT_OPEN = "circuit-open";
 
 	/** Longest announcement read: instance id, kind, backend name, a number and a short reason. */
 	static final int MAX_MESSAGE_BYTES = 1024;
@@ -162,13 +166,22 @@ public class RedisSharedState implements SharedState, SmartLifecycle, Disposable
 
 	@Override
 	public void coolingDown(String backend, long until, String reason) {
+		sendUntil(COOL_DOWN, backend, until, reason);
+	}
+
+	@Override
+	public void circuitOpen(String backend, long until, String reason) {
+		sendUntil(CIRCUIT_OPEN, backend, until, reason);
+	}
+
+	private void sendUntil(String kind, String backend, long until, String reason) {
 		long remaining = until - this.clock.millis();
 		if (remaining <= 0) {
 			return;
 		}
 		String text = shortLine(reason);
-		String message = String.join("\n", this.instance, COOL_DOWN, backend, Long.toString(remaining), text);
-		send(key(COOL_DOWN, backend), text, Duration.ofMillis(remaining), message);
+		String message = String.join("\n", this.instance, kind, backend, Long.toString(remaining), text);
+		send(key(kind, backend), text, Duration.ofMillis(remaining), message);
 	}
 
 	@Override
@@ -282,7 +295,8 @@ public class RedisSharedState implements SharedState, SmartLifecycle, Disposable
 	 */
 	private void readThrough(Listener listener) {
 		Flux.fromIterable(listener.backends())
-			.flatMap((backend) -> Flux.concat(read(listener, COOL_DOWN, backend), read(listener, MISCONFIGURED, backend)))
+			.flatMap((backend) -> Flux.concat(read(listener, COOL_DOWN, backend), read(listener, CIRCUIT_OPEN, backend),
+					read(listener, MISCONFIGURED, backend)))
 			.timeout(this.timeout.multipliedBy(4))
 			.then(Mono.fromRunnable(this::succeeded))
 			.subscribe(null, (ex) -> failed("read", ex));
@@ -302,13 +316,22 @@ public class RedisSharedState implements SharedState, SmartLifecycle, Disposable
 	}
 
 	private void apply(Listener listener, String kind, String backend, long remaining, String value) {
-		if (COOL_DOWN.equals(kind)) {
+		if (COOL_DOWN.equals(kind) || CIRCUIT_OPEN.equals(kind)) {
 			if (remaining > 0) {
-				listener.coolingDown(backend, deadline(remaining));
+				applyUntil(listener, kind, backend, deadline(remaining));
 			}
 		}
 		else if (MISCONFIGURED.equals(kind)) {
 			listener.misconfigured(backend, value);
+		}
+	}
+
+	private static void applyUntil(Listener listener, String kind, String backend, long until) {
+		if (COOL_DOWN.equals(kind)) {
+			listener.coolingDown(backend, until);
+		}
+		else {
+			listener.circuitOpen(backend, until);
 		}
 	}
 
@@ -407,10 +430,10 @@ public class RedisSharedState implements SharedState, SmartLifecycle, Disposable
 			if (parts.length < 5 || RedisSharedState.this.instance.equals(parts[0])) {
 				return;
 			}
-			if (COOL_DOWN.equals(parts[1])) {
+			if (COOL_DOWN.equals(parts[1]) || CIRCUIT_OPEN.equals(parts[1])) {
 				long remaining = millis(parts[3]);
 				if (remaining > 0) {
-					this.listener.coolingDown(parts[2], deadline(remaining));
+					applyUntil(this.listener, parts[1], parts[2], deadline(remaining));
 				}
 			}
 			else if (MISCONFIGURED.equals(parts[1])) {

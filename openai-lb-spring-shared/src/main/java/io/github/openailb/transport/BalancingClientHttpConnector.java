@@ -224,6 +224,10 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 			if (ex instanceof CredentialFailure failure) {
 				call.exchange.credentialFailed(attempt, credentialReason(failure.getCause()));
 			}
+			else if (isTimeout(ex) && !(requestBound && ex instanceof TimeoutException)) {
+				// the backend hangs: leave it alone for a while (the request's own deadline is not its fault)
+				call.exchange.timedOut(attempt, ex);
+			}
 			else {
 				call.exchange.failed(attempt, ex);
 			}
@@ -232,6 +236,21 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 			call.current = null;
 			return next(call);
 		}));
+	}
+
+	/**
+	 * Whether an attempt failed for want of a connection or an answer in time: the attempt's own
+	 * timer, Reactor Netty's response timeout, Netty's connect timeout.
+	 */
+	static boolean isTimeout(Throwable error) {
+		for (Throwable cause = error; cause != null; cause = (cause.getCause() != cause) ? cause.getCause() : null) {
+			if (cause instanceof TimeoutException || cause instanceof io.netty.handler.timeout.TimeoutException
+					|| cause instanceof io.netty.channel.ConnectTimeoutException
+					|| cause instanceof java.net.SocketTimeoutException) {
+				return true;
+			}
+		}
+		return false;
 	}
 
 	/** Only a {@link BackendCredentialException}'s message is known to be free of secrets. */

@@ -11,6 +11,7 @@ import io.github.openailb.testsupport.BootLine;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.test.context.runner.ReactiveWebApplicationContextRunner;
 import org.springframework.context.ApplicationContext;
 import org.springframework.web.reactive.function.client.WebClient;
 
@@ -43,6 +44,16 @@ final class LoopbackBackends implements AutoCloseable {
 		return new ApplicationContextRunner()
 			.withConfiguration(AutoConfigurations.of(BootLine.ACTUATOR))
 		.withConfiguration(AutoConfigurations.of(OpenAiLbAutoConfiguration.class, OpenAiLbClientsAutoConfiguration.class, OpenAiLbActuatorAutoConfiguration.class))
+			.withPropertyValues("management.endpoint.health.show-details=always");
+	}
+
+	/** The same application as a reactive web application, so the health endpoint's web extension exists. */
+	static ReactiveWebApplicationContextRunner webContextRunner() {
+		return new ReactiveWebApplicationContextRunner()
+			.withConfiguration(AutoConfigurations.of(BootLine.ACTUATOR))
+			.withConfiguration(AutoConfigurations.of(BootLine.WEB_ENDPOINTS))
+			.withConfiguration(AutoConfigurations.of(OpenAiLbAutoConfiguration.class,
+					OpenAiLbClientsAutoConfiguration.class, OpenAiLbActuatorAutoConfiguration.class))
 			.withPropertyValues("management.endpoint.health.show-details=always");
 	}
 

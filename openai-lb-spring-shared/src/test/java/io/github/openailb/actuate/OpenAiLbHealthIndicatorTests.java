@@ -22,33 +22,38 @@ import static org.assertj.core.api.Assertions.assertThat;
 class OpenAiLbHealthIndicatorTests {
 
 	@Test
-	void upWhileAnyBackendCanTakeTrafficDownWhileEveryOneCoolsDownUpAgainWhenOneRecovers() {
+	void upWith200WhileEveryBackendIsThrottledAndBackToTakingTrafficWhenOneRecovers() {
 		MutableClock clock = new MutableClock();
 		try (LoopbackBackends backends = new LoopbackBackends()) {
 			WireMockServer a = backends.start();
 			WireMockServer b = backends.start();
 			a.stubFor(post(anyUrl()).willReturn(aResponse().withStatus(429).withHeader("Retry-After", "30")));
 			b.stubFor(post(anyUrl()).willReturn(aResponse().withStatus(429).withHeader("Retry-After", "60")));
-			LoopbackBackends.contextRunner()
+			LoopbackBackends.webContextRunner()
 				.withPropertyValues(LoopbackBackends.backend(0, "a", a, 1))
 				.withPropertyValues(LoopbackBackends.backend(1, "b", b, 2))
 				.withBean(LoadBalancerCustomizer.class, () -> clockedBreakers(clock))
 				.run((context) -> {
 					assertThat(health(context).status()).isEqualTo("UP");
 					assertThat(backend(context, "a")).containsEntry("state", "AVAILABLE")
+						.containsEntry("takesTrafficNow", true)
 						.containsEntry("circuitBreaker", "CLOSED")
 						.doesNotContainKey("coolingDownUntil");
 
 					assertThat(LoopbackBackends.call(context)).isEqualTo(429);
-					assertThat(health(context).status()).isEqualTo("DOWN");
+					// throttling is not an outage: a probe must not take the application out at the peak
+					assertThat(BootLine.webHealth(context)).isEqualTo(new BootLine.WebHealth(200, "UP"));
+					assertThat(BootLine.webHealth(context, "openAiLb")).isEqualTo(new BootLine.WebHealth(200, "UP"));
 					assertThat(backend(context, "a")).containsEntry("state", "COOLING_DOWN")
+						.containsEntry("takesTrafficNow", false)
 						.containsEntry("coolingDownUntil", clock.instant().plusSeconds(30).toString())
-						.containsEntry("circuitBreaker", "OPEN");
+						.containsEntry("circuitBreaker", "OPEN")
+						.doesNotContainKey("circuitOpenUntil");
 					assertThat(backend(context, "b")).containsEntry("state", "COOLING_DOWN")
 						.containsEntry("coolingDownUntil", clock.instant().plusSeconds(60).toString());
 
 					clock.advance(Duration.ofSeconds(30).plusMillis(1));
-					assertThat(health(context).status()).isEqualTo("UP");
+					assertThat(backend(context, "a")).containsEntry("takesTrafficNow", true);
 					a.stubFor(post(anyUrl()).willReturn(okJson("{}")));
 					assertThat(LoopbackBackends.call(context)).isEqualTo(200);
 					assertThat(backend(context, "a")).containsEntry("state", "HALF_OPEN");
@@ -58,6 +63,67 @@ class OpenAiLbHealthIndicatorTests {
 						.containsEntry("circuitBreaker", "CLOSED")
 						.containsEntry("attempts", Map.of("total", 4, "success", 3, "throttled", 1, "failure", 0,
 								"misconfigured", 0, "clientError", 0));
+				});
+		}
+	}
+
+	@Test
+	void upWhileABreakerWaitsForItsProbeShowingWhenTheProbeIsDue() {
+		MutableClock clock = new MutableClock();
+		try (LoopbackBackends backends = new LoopbackBackends()) {
+			WireMockServer a = backends.start();
+			a.stubFor(post(anyUrl()).willReturn(aResponse().withStatus(502)));
+			LoopbackBackends.webContextRunner()
+				.withPropertyValues(LoopbackBackends.backend(0, "a", a, 1))
+				.withBean(LoadBalancerCustomizer.class, () -> clockedBreakers(clock))
+				.run((context) -> {
+					for (int i = 0; i < 10; i++) {
+						assertThat(LoopbackBackends.call(context)).isEqualTo(502);
+					}
+					assertThat(BootLine.webHealth(context)).isEqualTo(new BootLine.WebHealth(200, "UP"));
+					// the default breaker stays open 30s; it lets a probe through the millisecond after
+					assertThat(backend(context, "a")).containsEntry("state", "CIRCUIT_OPEN")
+						.containsEntry("takesTrafficNow", false)
+						.containsEntry("circuitOpenUntil", clock.instant().plusSeconds(30).plusMillis(1).toString())
+						.doesNotContainKey("coolingDownUntil");
+				});
+		}
+	}
+
+	@Test
+	void downWith503OnlyWhenNoBackendCanEverAnswer() {
+		try (LoopbackBackends backends = new LoopbackBackends()) {
+			WireMockServer a = backends.start();
+			WireMockServer b = backends.start();
+			WireMockServer c = backends.start();
+			a.stubFor(post(anyUrl()).willReturn(okJson("{}")));
+			b.stubFor(post(anyUrl()).willReturn(aResponse().withStatus(401)));
+			c.stubFor(post(anyUrl()).willReturn(aResponse().withStatus(404)));
+			LoopbackBackends.webContextRunner()
+				.withPropertyValues(LoopbackBackends.backend(0, "a", a, 1))
+				.withPropertyValues("openai.lb.backends[0].enabled=false")
+				.withPropertyValues(LoopbackBackends.backend(1, "b", b, 2))
+				.withPropertyValues(LoopbackBackends.backend(2, "c", c, 3))
+				.run((context) -> {
+					assertThat(BootLine.webHealth(context)).isEqualTo(new BootLine.WebHealth(200, "UP"));
+					assertThat(LoopbackBackends.call(context)).isEqualTo(404);
+					assertThat(backend(context, "a")).containsEntry("state", "DISABLED")
+						.containsEntry("takesTrafficNow", false);
+					assertThat(backend(context, "b")).containsEntry("state", "MISCONFIGURED");
+					assertThat(backend(context, "c")).containsEntry("state", "MISCONFIGURED");
+					// a key or deployment must be fixed before any request can succeed
+					assertThat(BootLine.webHealth(context)).isEqualTo(new BootLine.WebHealth(503, "DOWN"));
+					assertThat(BootLine.webHealth(context, "openAiLb")).isEqualTo(new BootLine.WebHealth(503, "DOWN"));
+
+					// misconfigured backends are still tried, and one success brings the application back
+					c.stubFor(post(anyUrl()).willReturn(okJson("{}")));
+					assertThat(LoopbackBackends.call(context)).isEqualTo(200);
+					assertThat(BootLine.webHealth(context)).isEqualTo(new BootLine.WebHealth(200, "UP"));
+
+					context.getBean(LoadBalancer.class).backend("c").breaker().transitionToForcedOpenState();
+					assertThat(backend(context, "c")).containsEntry("state", "CIRCUIT_OPEN")
+						.doesNotContainKey("circuitOpenUntil");
+					assertThat(BootLine.webHealth(context)).isEqualTo(new BootLine.WebHealth(503, "DOWN"));
 				});
 		}
 	}

@@ -120,6 +120,28 @@ class RedisSharedStateTests {
 	}
 
 	@Test
+	void aTimeoutSeenByOneInstanceKeepsTheOthersOffThatBackendForTheTimeoutCoolDown() {
+		// a cold JVM's first exchanges may outlast the short timeout below: warm up first
+		instance("warm").run((warm) -> assertThat(call(warm)).isEqualTo("ptu"));
+		instance("shared").withPropertyValues("openai.lb.response-timeout=1s", "openai.lb.timeout-cool-down=1m")
+			.run((one) -> instance("shared").run((two) -> {
+				awaitSubscribers("shared", 2);
+				this.ptu.stubFor(post(anyUrl()).willReturn(okJson("\"ptu\"").withFixedDelay(5_000)));
+				assertThat(call(one)).isEqualTo("paygo");
+				assertThat(balancer(one).backend("ptu").state()).isEqualTo(BackendState.CIRCUIT_OPEN);
+				Awaits.until(BOUND, () -> balancer(two).backend("ptu").state() == BackendState.CIRCUIT_OPEN,
+						"the other instance learns the timeout");
+				assertThat(balancer(two).backend("ptu").circuitOpenUntil()).isNotNull();
+				assertThat(call(two)).isEqualTo("paygo");
+				assertThat(balancer(two).backend("ptu").counts().attempts()).isZero();
+				assertThat(this.redis.command("PTTL shared:circuit-open:ptu")).matches(":\\d+\\n(?s).*");
+				instance("shared").run((late) -> Awaits.until(BOUND,
+						() -> balancer(late).backend("ptu").state() == BackendState.CIRCUIT_OPEN,
+						"a late instance reads the timeout from Redis"));
+			}));
+	}
+
+	@Test
 	void misconfigurationIsShared() {
 		this.ptu.stubFor(post(anyUrl()).willReturn(aResponse().withStatus(401)));
 		instance("shared").run((one) -> instance("shared").run((two) -> {
