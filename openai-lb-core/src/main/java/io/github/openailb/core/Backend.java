@@ -38,6 +38,9 @@ public final class Backend {
 
 	private final AtomicReference<String> misconfiguration = new AtomicReference<>();
 
+	/** Set while an operator has taken the backend out at runtime, whatever its configuration says. */
+	private final AtomicBoolean disabledByOperator = new AtomicBoolean();
+
 	private volatile Headroom headroom;
 
 	/** Client-side budget, {@code null} when none is configured. */
@@ -96,7 +99,7 @@ public final class Backend {
 	 * @return the state
 	 */
 	public BackendState state() {
-		if (!this.config.enabled()) {
+		if (isDisabled()) {
 			return BackendState.DISABLED;
 		}
 		if (this.coolDownUntil.get() > this.clock.millis()) {
@@ -143,13 +146,14 @@ public final class Backend {
 	}
 
 	/**
-	 * Whether this backend can answer now or after a wait it announced: it is enabled, not marked
+	 * Whether this backend can answer now or after a wait it announced: it is enabled (by
+	 * configuration and by operators), not marked
 	 * misconfigured, and its breaker is not forced open. A throttled backend, one left alone after a
 	 * timeout and one whose open breaker waits for its probe all can.
 	 * @return {@code false} when only a change of configuration or a success could bring it back
 	 */
 	public boolean canAnswer() {
-		return this.config.enabled() && this.misconfiguration.get() == null
+		return !isDisabled() && this.misconfiguration.get() == null
 				&& this.breaker.getState() != CircuitBreaker.State.FORCED_OPEN;
 	}
 
@@ -216,7 +220,7 @@ public final class Backend {
 
 	/** Whether a request may pick this backend now; the breaker still has the last word. */
 	boolean selectable(long now) {
-		if (!this.config.enabled() || this.coolDownUntil.get() > now) {
+		if (isDisabled() || this.coolDownUntil.get() > now) {
 			return false;
 		}
 		CircuitBreaker.State state = this.breaker.getState();
@@ -269,19 +273,39 @@ public final class Backend {
 	 * each repeats until the deadline it applied is still the current one: the last to apply
 	 * one applies the latest. The breaker half-opens only once its clock is strictly after its
 	 * deadline, so it is given one nanosecond less: at the deadline both agree the backend may
-	 * be probed.
+	 * be probed. A deadline still ahead that is cleared meanwhile was ended by an operator's
+	 * reset, which must not be undone by this late opening: the breaker is closed again.
 	 */
 	private void openBreakerUntilDeadline() {
-		long until;
-		do {
-			until = this.coolDownUntil.get();
+		long applied = 0;
+		while (true) {
+			long until = this.coolDownUntil.get();
 			if (until == 0) {
-				// cleared meanwhile by a success: nothing to keep open
-				return;
+				// cleared meanwhile: by a success (a deadline already past), or by a reset
+				if (applied <= this.clock.millis()) {
+					return;
+				}
+				closeOpenBreaker();
+				applied = 0;
+				if (this.coolDownUntil.get() == 0) {
+					return;
+				}
+				continue;
 			}
 			this.breaker.transitionToOpenStateUntil(Instant.ofEpochMilli(until).minusNanos(1));
+			applied = until;
+			if (this.coolDownUntil.get() == until) {
+				return;
+			}
 		}
-		while (this.coolDownUntil.get() != until);
+	}
+
+	/** Close an open or half-open breaker; a forced-open one is the application's decision. */
+	private void closeOpenBreaker() {
+		CircuitBreaker.State state = this.breaker.getState();
+		if (state == CircuitBreaker.State.OPEN || state == CircuitBreaker.State.HALF_OPEN) {
+			this.breaker.transitionToClosedState();
+		}
 	}
 
 	/**
@@ -378,6 +402,54 @@ public final class Backend {
 			return coolDown == 0;
 		}
 		return state == CircuitBreaker.State.OPEN || state == CircuitBreaker.State.FORCED_OPEN;
+	}
+
+	/**
+	 * Whether the backend takes no traffic at all: disabled in configuration or by an operator.
+	 * @return {@code true} when disabled either way
+	 */
+	public boolean isDisabled() {
+		return !this.config.enabled() || this.disabledByOperator.get();
+	}
+
+	/**
+	 * Whether an operator has taken the backend out at runtime (see {@link LoadBalancer#disable}).
+	 * @return {@code true} while disabled by an operator
+	 */
+	public boolean isDisabledByOperator() {
+		return this.disabledByOperator.get();
+	}
+
+	/** Set or lift the operator's disable; returns whether that changed anything. */
+	boolean disableByOperator(boolean disabled) {
+		return this.disabledByOperator.compareAndSet(!disabled, disabled);
+	}
+
+	/**
+	 * Forget past trouble on an operator's request: end the cool-down, close an open or
+	 * half-open breaker (a forced-open one is the application's decision and stays), drop the
+	 * misconfiguration mark and the last quota report. Each is cleared only as seen: a hint or
+	 * mark that lands while the reset runs comes from a newer answer and wins, breaker included.
+	 */
+	void reset() {
+		long until = this.coolDownUntil.get();
+		if (until != 0) {
+			this.coolDownUntil.compareAndSet(until, 0);
+		}
+		long openUntil = this.breakerOpenUntil.get();
+		if (openUntil != 0) {
+			this.breakerOpenUntil.compareAndSet(openUntil, 0);
+		}
+		closeOpenBreaker();
+		String reason = this.misconfiguration.get();
+		if (reason != null) {
+			this.misconfiguration.compareAndSet(reason, null);
+		}
+		this.headroom = null;
+		if (this.coolDownUntil.get() != 0) {
+			// a hint landed meanwhile: its breaker must stay open until its deadline
+			openBreakerUntilDeadline();
+		}
 	}
 
 	long coolDownDeadline() {

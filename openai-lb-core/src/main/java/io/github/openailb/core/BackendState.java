@@ -20,7 +20,7 @@ public enum BackendState {
 	/** Its last answer was 401, 403 or 404: a key or deployment is wrong on this instance. */
 	MISCONFIGURED,
 
-	/** Switched off by configuration. */
+	/** Switched off by configuration, or taken out at runtime by an operator. */
 	DISABLED
 
 }

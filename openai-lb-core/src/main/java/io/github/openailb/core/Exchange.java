@@ -156,7 +156,7 @@ public final class Exchange {
 	private long soonestFree(long now) {
 		long soonest = Long.MAX_VALUE;
 		for (Backend backend : this.balancer.backends()) {
-			long free = backend.config().enabled() ? backend.freeAt(now) : Long.MAX_VALUE;
+			long free = backend.isDisabled() ? Long.MAX_VALUE : backend.freeAt(now);
 			if (free > now) {
 				soonest = Math.min(soonest, free);
 			}

@@ -12,6 +12,8 @@ import java.util.random.RandomGenerator;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The balancing engine: backends, their shared live state, and the choice of backend for each
@@ -20,6 +22,8 @@ import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
  * lock-free; one instance serves every client of an application.
  */
 public final class LoadBalancer {
+
+	private static final Logger logger = LoggerFactory.getLogger(LoadBalancer.class);
 
 	private final BalancerConfig config;
 
@@ -157,6 +161,66 @@ public final class LoadBalancer {
 			}
 		}
 		return false;
+	}
+
+	/**
+	 * Take a backend out of rotation at runtime (drain it), on top of its configuration:
+	 * requests already on it finish, no new attempt goes to it, and it shows as
+	 * {@link BackendState#DISABLED} until {@link #enable} lifts it. Shared with the other
+	 * instances through the {@link SharedState}. Repeating it is harmless (and refreshes the
+	 * shared record).
+	 * @param name the backend's name
+	 * @return {@code false} if no backend has that name
+	 */
+	public boolean disable(String name) {
+		Backend backend = backend(name);
+		if (backend == null) {
+			return false;
+		}
+		if (backend.disableByOperator(true)) {
+			logger.info("openai-lb: backend '{}' disabled by an operator", name);
+		}
+		this.sharedState.disabledByOperator(name, true);
+		return true;
+	}
+
+	/**
+	 * Lift an operator's {@link #disable}. Only that: a backend disabled in configuration
+	 * ({@code enabled=false}, possibly without credentials) stays disabled, see
+	 * {@link BackendConfig#enabled()}. Shared with the other instances.
+	 * @param name the backend's name
+	 * @return {@code false} if no backend has that name
+	 */
+	public boolean enable(String name) {
+		Backend backend = backend(name);
+		if (backend == null) {
+			return false;
+		}
+		if (backend.disableByOperator(false)) {
+			logger.info("openai-lb: backend '{}' enabled again by an operator", name);
+		}
+		this.sharedState.disabledByOperator(name, false);
+		return true;
+	}
+
+	/**
+	 * Forget a backend's past trouble, so the next request may try it: end its cool-down,
+	 * close its circuit breaker if it is open or half-open (not if forced open), and drop its
+	 * misconfiguration mark and last quota report. Whatever the backend answers afterwards
+	 * counts again: a hint or mark that arrives while the reset runs wins over it. Does not
+	 * lift a {@link #disable}. Shared with the other instances.
+	 * @param name the backend's name
+	 * @return {@code false} if no backend has that name
+	 */
+	public boolean reset(String name) {
+		Backend backend = backend(name);
+		if (backend == null) {
+			return false;
+		}
+		backend.reset();
+		logger.info("openai-lb: backend '{}' reset by an operator (cool-down, breaker and marks cleared)", name);
+		this.sharedState.reset(name);
+		return true;
 	}
 
 	/**

@@ -2,15 +2,21 @@ package io.github.openailb.core;
 
 import java.util.List;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 /**
  * Applies what other application instances report (through a {@link SharedState}) to this
  * instance's backends, within the bounds a backend's own hints have: news is only as good as
  * the store it came through, which anyone with access to it can write to. A deadline not in the
  * future is ignored, one further ahead than {@code max-cool-down} is capped there, a backend not
  * configured here is ignored, and a reason is cut to one short line of printable text. News
- * may extend a running cool-down, never shorten it.
+ * may extend a running cool-down, never shorten it; only an operator's reset, which anyone able
+ * to write to the store could also do by deleting keys, ends one early.
  */
 final class RemoteNews implements SharedState.Listener {
+
+	private static final Logger logger = LoggerFactory.getLogger(LoadBalancer.class);
 
 	private final LoadBalancer balancer;
 
@@ -51,6 +57,24 @@ final class RemoteNews implements SharedState.Listener {
 		Backend backend = this.balancer.backend(name);
 		if (backend != null) {
 			backend.markMisconfigured(printable(reason));
+		}
+	}
+
+	@Override
+	public void disabledByOperator(String name, boolean disabled) {
+		Backend backend = this.balancer.backend(name);
+		if (backend != null && backend.disableByOperator(disabled)) {
+			logger.info("openai-lb: backend '{}' {} by an operator on another instance", name,
+					disabled ? "disabled" : "enabled again");
+		}
+	}
+
+	@Override
+	public void reset(String name) {
+		Backend backend = this.balancer.backend(name);
+		if (backend != null) {
+			backend.reset();
+			logger.info("openai-lb: backend '{}' reset by an operator on another instance", name);
 		}
 	}
 

@@ -50,11 +50,30 @@ public interface SharedState {
 	}
 
 	/**
+	 * Tell the other instances that an operator disabled a backend at runtime, or lifted that.
+	 * A store that keeps it for instances starting later must bound how long (every stored
+	 * value expires).
+	 * @param backend the backend name
+	 * @param disabled {@code true} to disable, {@code false} to lift the disable
+	 */
+	default void disabledByOperator(String backend, boolean disabled) {
+	}
+
+	/**
+	 * Tell the other instances that an operator reset a backend (cool-down, breaker and
+	 * misconfiguration mark), and forget what is stored of its cool-down and mark.
+	 * @param backend the backend name
+	 */
+	default void reset(String backend) {
+	}
+
+	/**
 	 * Receives what other instances learned. The engine's listener trusts none of it beyond
 	 * bounds: a deadline not in the future is ignored, one further ahead than
 	 * {@code max-cool-down} is capped there, a backend not configured on this instance is
 	 * ignored, and a reason is cut to {@link #MAX_REASON_LENGTH} printable characters. Remote
-	 * news extends a running cool-down, never shortens it. Called from any thread.
+	 * news extends a running cool-down, never shortens it; only an operator's reset ends one
+	 * early. Called from any thread.
 	 */
 	interface Listener {
 
@@ -87,6 +106,21 @@ public interface SharedState {
 		 * @param reason why
 		 */
 		void misconfigured(String backend, String reason);
+
+		/**
+		 * An operator disabled a backend on another instance, or lifted that.
+		 * @param backend the backend name
+		 * @param disabled whether it is now disabled by an operator
+		 */
+		default void disabledByOperator(String backend, boolean disabled) {
+		}
+
+		/**
+		 * An operator reset a backend on another instance.
+		 * @param backend the backend name
+		 */
+		default void reset(String backend) {
+		}
 
 	}
 

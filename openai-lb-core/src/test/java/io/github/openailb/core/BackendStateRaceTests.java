@@ -102,6 +102,44 @@ class BackendStateRaceTests {
 		assertThat(lost).as("%d of %d rounds kept the earlier deadline", lost, ROUNDS).isZero();
 	}
 
+	@Test
+	void aResetAndANewLocalHintLeaveEitherTheNewCoolDownWithItsBreakerOrNeither() throws Exception {
+		assertResetRace(10, (now) -> this.backend.coolDown(now + 5_000));
+	}
+
+	@Test
+	void aResetAndRemoteNewsLeaveEitherTheNewCoolDownWithItsBreakerOrNeither() throws Exception {
+		assertResetRace(11, (now) -> this.remote.get().coolingDown("a", now + 5_000));
+	}
+
+	/**
+	 * A reset racing a new cool-down: whichever wins, deadline and breaker agree, never a
+	 * cool-down without its open breaker nor an open breaker the reset left without one.
+	 */
+	private void assertResetRace(long seed, java.util.function.LongConsumer hint) throws Exception {
+		int disagree = 0;
+		int kept = 0;
+		try (Race race = new Race(seed)) {
+			for (int round = 0; round < ROUNDS; round++) {
+				long now = nextRound();
+				this.backend.coolDown(now + 1_000);
+				race.run(this.backend::reset, () -> hint.accept(now));
+				long deadline = this.backend.coolDownDeadline();
+				if (deadline == now + 5_000) {
+					kept++;
+					if (!breakerOpenUntil(now + 5_000)) {
+						disagree++;
+					}
+				}
+				else if (deadline != 0 || this.backend.breaker().getState() != io.github.resilience4j.circuitbreaker.CircuitBreaker.State.CLOSED) {
+					disagree++;
+				}
+			}
+		}
+		assertThat(disagree).as("%d of %d rounds left deadline and breaker disagreeing (%d kept the new cool-down)",
+				disagree, ROUNDS, kept).isZero();
+	}
+
 	/** Move well past the previous round's deadlines, so each round starts from a free backend. */
 	private long nextRound() {
 		this.clock.advanceMillis(10_000);

@@ -42,6 +42,16 @@ class SharedStateTests {
 			SharedStateTests.this.subscribers.forEach((subscriber) -> subscriber.misconfigured(backend, reason));
 		}
 
+		@Override
+		public void disabledByOperator(String backend, boolean disabled) {
+			SharedStateTests.this.subscribers.forEach((subscriber) -> subscriber.disabledByOperator(backend, disabled));
+		}
+
+		@Override
+		public void reset(String backend) {
+			SharedStateTests.this.subscribers.forEach((subscriber) -> subscriber.reset(backend));
+		}
+
 	};
 
 	@Test
@@ -134,6 +144,34 @@ class SharedStateTests {
 		assertThat(two.backend("ptu").misconfiguration()).startsWith("answered 401")
 			.hasSize(SharedState.MAX_REASON_LENGTH)
 			.doesNotContain("\r", "\n", "\u001b");
+	}
+
+	@Test
+	void anOperatorsDisableEnableAndResetReachEveryInstance() {
+		LoadBalancer one = instance();
+		LoadBalancer two = instance();
+		one.disable("ptu");
+		assertThat(two.backend("ptu").state()).isEqualTo(BackendState.DISABLED);
+		assertThat(firstChoice(two)).isEqualTo("paygo");
+		one.enable("ptu");
+		assertThat(firstChoice(two)).isEqualTo("ptu");
+
+		Exchange exchange = two.begin();
+		exchange.answered((Step.Attempt) exchange.next(), 429, (name) -> "retry-after".equals(name) ? "60" : null, null);
+		assertThat(one.backend("ptu").state()).isEqualTo(BackendState.COOLING_DOWN);
+		one.reset("ptu");
+		assertThat(two.backend("ptu").state()).isEqualTo(BackendState.AVAILABLE);
+		assertThat(firstChoice(two)).isEqualTo("ptu");
+	}
+
+	@Test
+	void operatorNewsOfABackendNotConfiguredHereIsIgnored() {
+		LoadBalancer two = instance();
+		this.subscribers.forEach((subscriber) -> {
+			subscriber.disabledByOperator("elsewhere", true);
+			subscriber.reset("elsewhere");
+		});
+		assertThat(two.backends()).allSatisfy((backend) -> assertThat(backend.state()).isEqualTo(BackendState.AVAILABLE));
 	}
 
 	private LoadBalancer instance() {

@@ -48,6 +48,16 @@ public final class HealthDetails {
 		return Map.of("backends", backends);
 	}
 
+	/**
+	 * One backend's details, as {@link #of(LoadBalancer)} shows them under its name.
+	 * @param backend the backend
+	 * @param balancer the balancer it belongs to
+	 * @return the details
+	 */
+	public static Map<String, Object> of(Backend backend, LoadBalancer balancer) {
+		return details(backend, balancer.clock().millis());
+	}
+
 	/** The last quota report, marked stale once its reset has passed. */
 	private static Map<String, Object> headroom(Headroom headroom, long now) {
 		Map<String, Object> details = new LinkedHashMap<>();
@@ -74,6 +84,10 @@ public final class HealthDetails {
 		BackendState state = backend.state();
 		details.put("state", state);
 		details.put("takesTrafficNow", backend.takesTrafficNow());
+		if (backend.isDisabled()) {
+			// what an operator's enable can lift, and what it cannot
+			details.put("disabledBy", backend.config().enabled() ? "operator" : "configuration");
+		}
 		Instant until = backend.coolingDownUntil();
 		if (until != null) {
 			details.put("coolingDownUntil", until.toString());

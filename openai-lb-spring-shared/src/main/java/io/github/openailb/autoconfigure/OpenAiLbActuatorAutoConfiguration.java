@@ -1,12 +1,14 @@
 package io.github.openailb.autoconfigure;
 
 import io.github.openailb.actuate.OpenAiLbBackendStateMetrics;
+import io.github.openailb.actuate.OpenAiLbEndpoint;
 import io.github.openailb.actuate.OpenAiLbMetrics;
 import io.github.openailb.core.BackendConfig;
 import io.github.openailb.core.BalancerConfig;
 import io.github.openailb.core.LoadBalancer;
 import io.micrometer.core.instrument.MeterRegistry;
 
+import org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
@@ -16,7 +18,8 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Import;
 
 /**
- * Health indicator ({@code openAiLb}) and Micrometer metrics of the openai-lb balancer.
+ * Health indicator ({@code openAiLb}), Micrometer metrics and the {@code openailb} actuator
+ * endpoint of the openai-lb balancer.
  */
 // Boot 3 and Boot 4 names: this class is compiled for both lines; the health indicator, whose
 // types differ between them, comes from each line's HealthConfigurations
@@ -52,6 +55,21 @@ public class OpenAiLbActuatorAutoConfiguration {
 		@ConditionalOnMissingBean
 		OpenAiLbBackendStateMetrics openAiLbBackendStateMetrics(LoadBalancer balancer) {
 			return new OpenAiLbBackendStateMetrics(balancer);
+		}
+
+	}
+
+	/** Only where the application exposes it (web or JMX); its writes need access=unrestricted. */
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnClass(name = { "org.springframework.boot.actuate.endpoint.annotation.Endpoint",
+			"org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint" })
+	@ConditionalOnAvailableEndpoint(OpenAiLbEndpoint.class)
+	static class EndpointConfiguration {
+
+		@Bean
+		@ConditionalOnMissingBean
+		OpenAiLbEndpoint openAiLbEndpoint(LoadBalancer balancer) {
+			return new OpenAiLbEndpoint(balancer);
 		}
 
 	}

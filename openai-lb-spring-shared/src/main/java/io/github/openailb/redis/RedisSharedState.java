@@ -41,6 +41,13 @@ import org.springframework.data.redis.listener.RedisMessageListenerContainer;
  * reads its own backends' keys once so that an instance that joins late, or that lost Redis for
  * a while, learns the cool-downs still running.
  * <p>
+ * An operator's runtime disable is written under {@code <namespace>:disabled:<backend>} for
+ * {@link #DISABLED_FOR} (this store writes nothing without a TTL: an instance starting later
+ * learns the disable for that long, running instances keep it until it is lifted) and deleted
+ * by an enable; a reset deletes the backend's cool-down, circuit-open and misconfiguration keys. Each is
+ * announced on the channel. An enable missed while Redis was away is not caught up by the
+ * read-through (a missing key says nothing): issue it again.
+ * <p>
  * Times cross Redis as remaining durations (the announcement's milliseconds left, the key's
  * TTL as Redis counts it), never as another instance's clock reading: replicas whose clocks
  * disagree still agree on how long a backend rests. Nothing read from Redis is trusted beyond
@@ -67,6 +74,18 @@ public class RedisSharedState implements SharedState, SmartLifecycle, Disposable
 
 	/** A backend left alone after a timeout: its breaker is held open until a time. */
 	private static final String CIRCUIT_OPEN = "circuit-open";
+
+	private static final String DISABLED = "disabled";
+
+	private static final String ENABLED = "enabled";
+
+	private static final String RESET = "reset";
+
+	/**
+	 * How long an operator's disable stays in Redis for instances that start later: a week,
+	 * since every key this store writes expires; re-issue the disable to keep it longer.
+	 */
+	public static final Duration DISABLED_FOR = Duration.ofDays(7);
 
 	/** Longest announcement read: instance id, kind, backend name, a number and a short reason. */
 	static final int MAX_MESSAGE_BYTES = 1024;
@@ -191,6 +210,23 @@ public class RedisSharedState implements SharedState, SmartLifecycle, Disposable
 		send(key(MISCONFIGURED, backend), text, this.misconfiguredFor, message);
 	}
 
+	@Override
+	public void disabledByOperator(String backend, boolean disabled) {
+		if (disabled) {
+			String message = String.join("\n", this.instance, DISABLED, backend, "0", "operator");
+			send(key(DISABLED, backend), "operator", DISABLED_FOR, message);
+		}
+		else {
+			delete(List.of(key(DISABLED, backend)), String.join("\n", this.instance, ENABLED, backend, "0", "operator"));
+		}
+	}
+
+	@Override
+	public void reset(String backend) {
+		delete(List.of(key(COOL_DOWN, backend), key(CIRCUIT_OPEN, backend), key(MISCONFIGURED, backend)),
+				String.join("\n", this.instance, RESET, backend, "0", "operator"));
+	}
+
 	/**
 	 * Return whether the last exchange with Redis succeeded.
 	 * @return {@code false} while Redis is unreachable or too slow
@@ -288,15 +324,27 @@ public class RedisSharedState implements SharedState, SmartLifecycle, Disposable
 			.subscribe((receivers) -> succeeded(), (ex) -> failed("publish", ex)));
 	}
 
+	/** Delete keys one by one (they may sit in different cluster slots), then announce. */
+	private void delete(List<String> keys, String message) {
+		if (this.closed) {
+			return;
+		}
+		this.sender.execute(() -> Flux.fromIterable(keys)
+			.concatMap((key) -> this.redis.delete(key))
+			.then(this.redis.convertAndSend(channel(), message))
+			.timeout(this.timeout)
+			.subscribe((receivers) -> succeeded(), (ex) -> failed("publish", ex)));
+	}
+
 	/**
-	 * Learn the cool-downs and marks of this instance's backends that are still in Redis, once per
+	 * Learn the cool-downs, marks and disables of this instance's backends that are still in Redis, once per
 	 * (re-)subscription. Reads only the keys of backends configured here, so nothing else in the
 	 * namespace, however large, is scanned.
 	 */
 	private void readThrough(Listener listener) {
 		Flux.fromIterable(listener.backends())
 			.flatMap((backend) -> Flux.concat(read(listener, COOL_DOWN, backend), read(listener, CIRCUIT_OPEN, backend),
-					read(listener, MISCONFIGURED, backend)))
+					read(listener, MISCONFIGURED, backend), read(listener, DISABLED, backend)))
 			.timeout(this.timeout.multipliedBy(4))
 			.then(Mono.fromRunnable(this::succeeded))
 			.subscribe(null, (ex) -> failed("read", ex));
@@ -323,6 +371,9 @@ public class RedisSharedState implements SharedState, SmartLifecycle, Disposable
 		}
 		else if (MISCONFIGURED.equals(kind)) {
 			listener.misconfigured(backend, value);
+		}
+		else if (DISABLED.equals(kind)) {
+			listener.disabledByOperator(backend, true);
 		}
 	}
 
@@ -438,6 +489,12 @@ public class RedisSharedState implements SharedState, SmartLifecycle, Disposable
 			}
 			else if (MISCONFIGURED.equals(parts[1])) {
 				this.listener.misconfigured(parts[2], parts[4]);
+			}
+			else if (DISABLED.equals(parts[1]) || ENABLED.equals(parts[1])) {
+				this.listener.disabledByOperator(parts[2], DISABLED.equals(parts[1]));
+			}
+			else if (RESET.equals(parts[1])) {
+				this.listener.reset(parts[2]);
 			}
 		}
 

@@ -76,6 +76,39 @@ class OpenAiLbActuatorAutoConfigurationTests {
 	}
 
 	@Test
+	void providesTheEndpointOnlyWhereItIsExposed() {
+		this.contextRunner.run((context) -> assertThat(context).doesNotHaveBean(OpenAiLbEndpoint.class));
+		this.contextRunner.withPropertyValues("management.endpoints.web.exposure.include=openailb")
+			.run((context) -> assertThat(context).hasSingleBean(OpenAiLbEndpoint.class));
+		this.contextRunner
+			.withPropertyValues("management.endpoints.web.exposure.include=openailb",
+					"management.endpoint.openailb.access=NONE")
+			.run((context) -> assertThat(context).doesNotHaveBean(OpenAiLbEndpoint.class));
+	}
+
+	@Test
+	void theEndpointBacksOffWhenTheUserDefinesOne() {
+		this.contextRunner.withPropertyValues("management.endpoints.web.exposure.include=openailb")
+			.withBean("myEndpoint", OpenAiLbEndpoint.class,
+					() -> new OpenAiLbEndpoint(LoadBalancer
+						.builder(BalancerConfig.builder()
+							.backend(new BalancerConfig.BackendBuilder().name("x").url("http://localhost:2"))
+							.build())
+						.build()))
+			.run((context) -> assertThat(context).hasSingleBean(OpenAiLbEndpoint.class)
+				.hasBean("myEndpoint")
+				.doesNotHaveBean("openAiLbEndpoint"));
+	}
+
+	@Test
+	void noEndpointWithoutTheActuator() {
+		this.contextRunner.withPropertyValues("management.endpoints.web.exposure.include=openailb")
+			.withClassLoader(new FilteredClassLoader("org.springframework.boot.actuate.endpoint"))
+			.run((context) -> assertThat(context).doesNotHaveBean(OpenAiLbEndpoint.class)
+				.hasSingleBean(LoadBalancer.class));
+	}
+
+	@Test
 	void nothingWhenTheBalancerIsOff() {
 		this.contextRunner.withPropertyValues("openai.lb.enabled=false")
 			.run((context) -> assertThat(context).doesNotHaveBean(OpenAiLbHealthIndicator.class)

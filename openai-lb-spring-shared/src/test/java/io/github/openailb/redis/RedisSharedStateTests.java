@@ -154,6 +154,40 @@ class RedisSharedStateTests {
 	}
 
 	@Test
+	void anOperatorsDisableEnableAndResetReachEveryInstanceAndDisablesReachLateJoiners() {
+		instance("shared").run((one) -> instance("shared").run((two) -> {
+			awaitSubscribers("shared", 2);
+			assertThat(balancer(one).disable("ptu")).isTrue();
+			Awaits.until(BOUND, () -> balancer(two).backend("ptu").state() == BackendState.DISABLED,
+					"the other instance learns the disable");
+			assertThat(call(two)).isEqualTo("paygo");
+			// stored with a TTL of a week, like everything this store writes
+			long ttl = Long.parseLong(this.redis.command("PTTL shared:disabled:ptu").lines().findFirst().orElseThrow().substring(1));
+			assertThat(ttl).isBetween(RedisSharedState.DISABLED_FOR.minusMinutes(1).toMillis(),
+					RedisSharedState.DISABLED_FOR.toMillis());
+			instance("shared").run((late) -> Awaits.until(BOUND,
+					() -> balancer(late).backend("ptu").state() == BackendState.DISABLED,
+					"a late instance reads the disable from Redis"));
+
+			assertThat(balancer(one).enable("ptu")).isTrue();
+			Awaits.until(BOUND, () -> balancer(two).backend("ptu").state() == BackendState.AVAILABLE,
+					"the other instance learns the enable");
+			assertThat(call(two)).isEqualTo("ptu");
+			assertThat(this.redis.command("EXISTS shared:disabled:ptu")).startsWith(":0");
+
+			throttleOnce(this.ptu, "Retry-After", "60");
+			assertThat(call(two)).isEqualTo("paygo");
+			Awaits.until(BOUND, () -> balancer(one).backend("ptu").state() == BackendState.COOLING_DOWN,
+					"the first instance learns the cool-down");
+			assertThat(balancer(one).reset("ptu")).isTrue();
+			Awaits.until(BOUND, () -> balancer(two).backend("ptu").state() == BackendState.AVAILABLE,
+					"the reset ends the cool-down on the other instance");
+			assertThat(call(two)).isEqualTo("ptu");
+			assertThat(this.redis.command("EXISTS shared:cooldown:ptu")).startsWith(":0");
+		}));
+	}
+
+	@Test
 	void redisDownKeepsServingFromLocalStateAndRecoversWhenItIsBack(CapturedOutput output) {
 		this.ptu.stubFor(post(anyUrl()).willReturn(aResponse().withStatus(429).withHeader("Retry-After", "60")));
 		instance("shared").run((one) -> instance("shared").run((two) -> {
