@@ -19,9 +19,39 @@ import java.util.Set;
  * @param maxCoolDown upper bound on any single cool-down
  * @param maxWait how long a request may wait for a cooling backend before failing
  * @param strategy how a backend is chosen within a priority tier
+ * @param stateful where requests tied to server-side state go
  */
 public record BalancerConfig(List<BackendConfig> backends, Duration defaultRetryAfter, Duration maxCoolDown,
-		Duration maxWait, Strategy strategy) {
+		Duration maxWait, Strategy strategy, Stateful stateful) {
+
+	/**
+	 * Create a configuration whose stateful requests go to the default home backend.
+	 * @param backends the backends
+	 * @param defaultRetryAfter cool-down without a usable hint
+	 * @param maxCoolDown upper bound on a cool-down
+	 * @param maxWait longest wait for a cooling backend
+	 * @param strategy how a backend is chosen within a priority tier
+	 */
+	public BalancerConfig(List<BackendConfig> backends, Duration defaultRetryAfter, Duration maxCoolDown,
+			Duration maxWait, Strategy strategy) {
+		this(backends, defaultRetryAfter, maxCoolDown, maxWait, strategy, null);
+	}
+
+	/**
+	 * Create a configuration.
+	 * @param backends the backends, in declaration order
+	 * @param defaultRetryAfter cool-down without a usable hint
+	 * @param maxCoolDown upper bound on a cool-down
+	 * @param maxWait longest wait for a cooling backend
+	 * @param strategy how a backend is chosen within a priority tier
+	 * @param stateful where requests tied to server-side state go; {@code null} for the default
+	 * home backend
+	 */
+	public BalancerConfig {
+		if (stateful == null) {
+			stateful = new Stateful(StatefulMode.HOME, Stateful.defaultHome(backends));
+		}
+	}
 
 	/**
 	 * Create a configuration with the default (headroom) strategy.
@@ -60,6 +90,10 @@ public record BalancerConfig(List<BackendConfig> backends, Duration defaultRetry
 		private Duration maxWait = Duration.ZERO;
 
 		private Strategy strategy = Strategy.HEADROOM;
+
+		private StatefulMode statefulMode = StatefulMode.HOME;
+
+		private String statefulBackend;
 
 		private Builder() {
 		}
@@ -115,6 +149,19 @@ public record BalancerConfig(List<BackendConfig> backends, Duration defaultRetry
 		}
 
 		/**
+		 * Set where requests tied to server-side state go.
+		 * @param mode to one home backend, or balanced like any other request
+		 * @param backend name of the home backend, or {@code null} for the first enabled backend of
+		 * the highest priority, in declaration order
+		 * @return this builder
+		 */
+		public Builder stateful(StatefulMode mode, String backend) {
+			this.statefulMode = mode;
+			this.statefulBackend = backend;
+			return this;
+		}
+
+		/**
 		 * Validate and build.
 		 * @return the configuration
 		 * @throws InvalidConfigurationException naming the first property at fault
@@ -141,7 +188,26 @@ public record BalancerConfig(List<BackendConfig> backends, Duration defaultRetry
 				built.add(backend);
 			}
 			return new BalancerConfig(List.copyOf(built), this.defaultRetryAfter, this.maxCoolDown, this.maxWait,
-					(this.strategy != null) ? this.strategy : Strategy.HEADROOM);
+					(this.strategy != null) ? this.strategy : Strategy.HEADROOM, stateful(built, names));
+		}
+
+		private Stateful stateful(List<BackendConfig> built, Set<String> names) {
+			StatefulMode mode = (this.statefulMode != null) ? this.statefulMode : StatefulMode.HOME;
+			String home = (this.statefulBackend != null) ? this.statefulBackend.strip() : "";
+			if (home.isEmpty()) {
+				return new Stateful(mode, Stateful.defaultHome(built));
+			}
+			if (!names.contains(home)) {
+				throw new InvalidConfigurationException(PREFIX + ".stateful.backend",
+						"'" + home + "' is not the name of a configured backend",
+						"Set " + PREFIX + ".stateful.backend to one of " + String.join(", ", names(built))
+								+ ", or remove it to use the first enabled backend of the highest priority.");
+			}
+			return new Stateful(mode, home);
+		}
+
+		private static List<String> names(List<BackendConfig> built) {
+			return built.stream().map(BackendConfig::name).toList();
 		}
 
 		private static void notNegative(Duration value, String property) {
@@ -150,6 +216,34 @@ public record BalancerConfig(List<BackendConfig> backends, Duration defaultRetry
 						"must not be negative but was " + value,
 						"Set " + PREFIX + "." + property + " to 0s (fail fast) or a positive duration such as 2s.");
 			}
+		}
+
+	}
+
+	/**
+	 * Where requests tied to server-side state go (see {@link StatefulRequests}).
+	 *
+	 * @param mode to one home backend, or balanced like any other request
+	 * @param backend name of the home backend (also known in {@link StatefulMode#BALANCED} mode)
+	 */
+	public record Stateful(StatefulMode mode, String backend) {
+
+		/**
+		 * The default home: the first enabled backend of the highest priority, in declaration
+		 * order, so that every replica with the same configuration picks the same one; the first
+		 * of the highest priority when none is enabled.
+		 * @param backends the backends in declaration order
+		 * @return the home backend's name, or {@code null} when there is no backend
+		 */
+		static String defaultHome(List<BackendConfig> backends) {
+			BackendConfig home = null;
+			for (BackendConfig backend : backends) {
+				if (home == null || (backend.enabled() && !home.enabled())
+						|| (backend.enabled() == home.enabled() && backend.priority() < home.priority())) {
+					home = backend;
+				}
+			}
+			return (home != null) ? home.name() : null;
 		}
 
 	}
