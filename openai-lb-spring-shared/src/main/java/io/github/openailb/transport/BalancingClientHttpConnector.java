@@ -19,7 +19,6 @@ import io.github.openailb.core.NoBackendAnsweredException;
 import io.github.openailb.core.Outcome;
 import io.github.openailb.core.RequestTarget;
 import io.github.openailb.core.Step;
-import io.github.openailb.core.TokenEstimate;
 import org.reactivestreams.Publisher;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -55,6 +54,12 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 
 	/** Header that marks the balancer's own answers (as opposed to a backend's). */
 	public static final String MARK_HEADER = "x-openai-lb";
+
+	/**
+	 * Value of {@link #MARK_HEADER} on the synthetic 503 sent when the backend holding a request's
+	 * server-side state cannot take it.
+	 */
+	public static final String STATEFUL_UNAVAILABLE_MARK = "stateful-backend-unavailable";
 
 	/** Value of {@link #MARK_HEADER} on the synthetic 429 sent when every backend is throttled. */
 	public static final String THROTTLED_MARK = "throttled";
@@ -147,7 +152,8 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 			return Mono.error(new RequestTooLargeException(body.length, this.config.maxRequestBody()));
 		}
 		return Mono.defer(() -> {
-			Call call = new Call(this.balancer.begin(TokenEstimate.of(body)), method, rawPathAndQuery, headers, body,
+			Call call = new Call(this.balancer.begin(method.name(), rawPathAndQuery, body), method, rawPathAndQuery,
+					headers, body,
 					System.nanoTime() + this.config.maxDuration().toNanos());
 			return next(call).doOnCancel(call::cancel);
 		});
@@ -190,6 +196,7 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 		}
 		Step.GiveUp end = (Step.GiveUp) step;
 		return switch (end.ending()) {
+			case STATEFUL_UNAVAILABLE -> Mono.just(statefulUnavailable(end));
 			case LAST_ANSWER -> Mono.just(call.lastAnswer);
 			case THROTTLED -> Mono.just(throttled(end));
 			default -> Mono.error(new NoBackendAnsweredException(end.reason()));
@@ -265,7 +272,7 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 				.doOnNext(DataBufferUtils::release)
 				.then(Mono.error(RefusedAnswerException.of(status.value())));
 		}
-		Outcome outcome = Outcome.ofStatus(status.value());
+		Outcome outcome = call.exchange.outcomeOf(status.value());
 		if (outcome.failsOver()) {
 			return DataBufferUtils.join(response.getBody(), MAX_ERROR_BODY)
 				.map(BalancingClientHttpConnector::bytes)
@@ -319,6 +326,16 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 		headers.set(HttpHeaders.RETRY_AFTER, Long.toString(end.retryAfterSeconds()));
 		headers.set(MARK_HEADER, THROTTLED_MARK);
 		return new BufferedResponse(HttpStatusCode.valueOf(429), headers, end.throttledBody());
+	}
+
+	private static ClientHttpResponse statefulUnavailable(Step.GiveUp end) {
+		HttpHeaders headers = new HttpHeaders();
+		headers.setContentType(MediaType.APPLICATION_JSON);
+		if (end.retryAfterSeconds() > 0) {
+			headers.set(HttpHeaders.RETRY_AFTER, Long.toString(end.retryAfterSeconds()));
+		}
+		headers.set(MARK_HEADER, STATEFUL_UNAVAILABLE_MARK);
+		return new BufferedResponse(HttpStatusCode.valueOf(503), headers, end.statefulUnavailableBody());
 	}
 
 	private static byte[] bytes(DataBuffer buffer) {
