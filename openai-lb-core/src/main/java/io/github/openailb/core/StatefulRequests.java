@@ -1,8 +1,5 @@
 package io.github.openailb.core;
 
-import java.util.Locale;
-import java.util.Set;
-
 /**
  * Tells the requests that create or use state kept by one backend (files, batches, assistants and
  * threads, vector stores, fine-tuning jobs, stored responses, conversations, ...) from the
@@ -17,9 +14,9 @@ import java.util.Set;
 public final class StatefulRequests {
 
 	/** First path segments of the APIs whose objects live on the backend that created them. */
-	private static final Set<String> STATEFUL = Set.of("files", "uploads", "batches", "assistants", "threads",
+	private static final String[] STATEFUL = { "files", "uploads", "batches", "assistants", "threads",
 			"vector_stores", "fine_tuning", "fine-tunes", "conversations", "containers", "realtime", "evals",
-			"videos");
+			"videos" };
 
 	private static final byte[] PREVIOUS_RESPONSE_ID = bytes("previous_response_id");
 
@@ -44,21 +41,26 @@ public final class StatefulRequests {
 	 * @return {@code true} when the request must go to the backend that keeps the state
 	 */
 	public static boolean isStateful(String method, String rawPathAndQuery, byte[] body) {
-		String path = pathOnly(rawPathAndQuery).toLowerCase(Locale.ROOT);
-		int at = skipSegment(path, 0, "/openai");
-		at = skipSegment(path, at, "/v1");
-		if (at >= path.length() || path.charAt(at) != '/') {
+		// on every request: read the path in place, without copying it
+		String path = rawPathAndQuery;
+		int length = pathLength(path);
+		int at = skipSegment(path, length, 0, "/openai");
+		at = skipSegment(path, length, at, "/v1");
+		if (at >= length || path.charAt(at) != '/') {
 			return false;
 		}
-		int end = path.indexOf('/', at + 1);
-		String first = path.substring(at + 1, (end >= 0) ? end : path.length());
-		if (STATEFUL.contains(first)) {
-			return true;
+		int start = at + 1;
+		int end = path.indexOf('/', start);
+		end = (end >= 0 && end < length) ? end : length;
+		for (String name : STATEFUL) {
+			if (segmentIs(path, start, end, name)) {
+				return true;
+			}
 		}
-		if (!first.equals("responses")) {
+		if (!segmentIs(path, start, end, "responses")) {
 			return false;
 		}
-		boolean underAnId = end >= 0 && end + 1 < path.length();
+		boolean underAnId = end + 1 < length;
 		return underAnId || !"POST".equalsIgnoreCase(method) || keepsState(body);
 	}
 
@@ -116,24 +118,29 @@ public final class StatefulRequests {
 		return false;
 	}
 
-	private static String pathOnly(String rawPathAndQuery) {
-		int end = rawPathAndQuery.length();
-		for (char c : new char[] { '?', '#' }) {
-			int at = rawPathAndQuery.indexOf(c);
-			if (at >= 0 && at < end) {
-				end = at;
+	/** The length of the path without its query string or fragment. */
+	private static int pathLength(String pathAndQuery) {
+		for (int i = 0; i < pathAndQuery.length(); i++) {
+			char c = pathAndQuery.charAt(i);
+			if (c == '?' || c == '#') {
+				return i;
 			}
 		}
-		return rawPathAndQuery.substring(0, end);
+		return pathAndQuery.length();
 	}
 
-	/** Skip {@code segment} at {@code at} when it is a whole path segment there. */
-	private static int skipSegment(String path, int at, String segment) {
+	/** Skip {@code segment} at {@code at} when it is a whole path segment there, case ignored. */
+	private static int skipSegment(String path, int length, int at, String segment) {
 		int end = at + segment.length();
-		if (path.startsWith(segment, at) && (end == path.length() || path.charAt(end) == '/')) {
+		if (end <= length && path.regionMatches(true, at, segment, 0, segment.length())
+				&& (end == length || path.charAt(end) == '/')) {
 			return end;
 		}
 		return at;
+	}
+
+	private static boolean segmentIs(String path, int start, int end, String name) {
+		return end - start == name.length() && path.regionMatches(true, start, name, 0, name.length());
 	}
 
 	private static int skipSpace(byte[] body, int i) {
