@@ -83,6 +83,10 @@ public record BalancerConfig(List<BackendConfig> backends, Duration defaultRetry
 
 		private final List<BackendBuilder> backends = new ArrayList<>();
 
+		private StatefulMode statefulMode = StatefulMode.HOME;
+
+		private String statefulBackend;
+
 		private Duration defaultRetryAfter = Duration.ofSeconds(10);
 
 		private Duration maxCoolDown = Duration.ofMinutes(5);
@@ -90,10 +94,6 @@ public record BalancerConfig(List<BackendConfig> backends, Duration defaultRetry
 		private Duration maxWait = Duration.ZERO;
 
 		private Strategy strategy = Strategy.HEADROOM;
-
-		private StatefulMode statefulMode = StatefulMode.HOME;
-
-		private String statefulBackend;
 
 		private Builder() {
 		}
@@ -105,6 +105,19 @@ public record BalancerConfig(List<BackendConfig> backends, Duration defaultRetry
 		 */
 		public Builder backend(BackendBuilder backend) {
 			this.backends.add(backend);
+			return this;
+		}
+
+		/**
+		 * Set where requests tied to server-side state go.
+		 * @param mode to one home backend, or balanced like any other request
+		 * @param backend name of the home backend, or {@code null} for the first enabled backend of
+		 * the highest priority, in declaration order
+		 * @return this builder
+		 */
+		public Builder stateful(StatefulMode mode, String backend) {
+			this.statefulMode = mode;
+			this.statefulBackend = backend;
 			return this;
 		}
 
@@ -145,19 +158,6 @@ public record BalancerConfig(List<BackendConfig> backends, Duration defaultRetry
 		 */
 		public Builder strategy(Strategy strategy) {
 			this.strategy = strategy;
-			return this;
-		}
-
-		/**
-		 * Set where requests tied to server-side state go.
-		 * @param mode to one home backend, or balanced like any other request
-		 * @param backend name of the home backend, or {@code null} for the first enabled backend of
-		 * the highest priority, in declaration order
-		 * @return this builder
-		 */
-		public Builder stateful(StatefulMode mode, String backend) {
-			this.statefulMode = mode;
-			this.statefulBackend = backend;
 			return this;
 		}
 

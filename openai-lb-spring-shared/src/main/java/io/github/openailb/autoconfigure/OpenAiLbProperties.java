@@ -231,8 +231,7 @@ public class OpenAiLbProperties {
 			.defaultRetryAfter(this.defaultRetryAfter)
 			.maxCoolDown(this.maxCoolDown)
 			.maxWait(this.maxWait)
-			.strategy(this.strategy)
-			.stateful(this.stateful.getMode(), this.stateful.getBackend());
+			.strategy(this.strategy);
 		for (Backend backend : this.backends) {
 			builder.backend(new BalancerConfig.BackendBuilder().name(backend.getName())
 				.url(backend.getUrl())
@@ -245,6 +244,7 @@ public class OpenAiLbProperties {
 				.rpm(backend.getRpm())
 				.tpm(backend.getTpm()));
 		}
+		builder.stateful(this.stateful.getMode(), this.stateful.getBackend());
 		return builder.build();
 	}
 
