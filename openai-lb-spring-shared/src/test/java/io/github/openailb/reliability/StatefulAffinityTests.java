@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.Random;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
+import io.github.openailb.actuate.HealthDetails;
 import io.github.openailb.autoconfigure.LoadBalancerCustomizer;
 import io.github.openailb.core.LoadBalancer;
 import io.github.openailb.testsupport.LoopbackBackends;
@@ -180,6 +181,7 @@ class StatefulAffinityTests {
 			}
 			assertThat(home.getAllServeEvents()).isNotEmpty();
 			assertThat(other.getAllServeEvents()).isNotEmpty();
+			assertThat(HealthDetails.of(context.getBean(LoadBalancer.class))).doesNotContainKey("statefulBackend");
 		});
 	}
 
@@ -194,6 +196,7 @@ class StatefulAffinityTests {
 			}
 			assertThat(home.getAllServeEvents()).isEmpty();
 			assertThat(other.getAllServeEvents()).hasSize(10);
+			assertThat(HealthDetails.of(context.getBean(LoadBalancer.class))).containsEntry("statefulBackend", "other");
 		});
 	}
 
