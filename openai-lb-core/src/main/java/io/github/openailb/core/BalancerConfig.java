@@ -21,15 +21,17 @@ import java.util.Set;
  * @param strategy how a backend is chosen within a priority tier
  * @param timeoutCoolDown how long a backend that timed out is left alone (its breaker held open), zero
  * for not at all
+ * @param stateful where requests tied to server-side state go
  */
 public record BalancerConfig(List<BackendConfig> backends, Duration defaultRetryAfter, Duration maxCoolDown,
-		Duration maxWait, Strategy strategy, Duration timeoutCoolDown) {
+		Duration maxWait, Strategy strategy, Duration timeoutCoolDown, Stateful stateful) {
 
 	/** How long a backend that timed out is left alone unless configured otherwise. */
 	public static final Duration DEFAULT_TIMEOUT_COOL_DOWN = Duration.ofSeconds(10);
 
 	/**
-	 * Create a configuration with the default timeout cool-down.
+	 * Create a configuration with the default timeout cool-down, whose stateful requests go to the
+	 * default home backend.
 	 * @param backends the backends
 	 * @param defaultRetryAfter cool-down without a usable hint
 	 * @param maxCoolDown upper bound on a cool-down
@@ -38,7 +40,38 @@ public record BalancerConfig(List<BackendConfig> backends, Duration defaultRetry
 	 */
 	public BalancerConfig(List<BackendConfig> backends, Duration defaultRetryAfter, Duration maxCoolDown,
 			Duration maxWait, Strategy strategy) {
-		this(backends, defaultRetryAfter, maxCoolDown, maxWait, strategy, DEFAULT_TIMEOUT_COOL_DOWN);
+		this(backends, defaultRetryAfter, maxCoolDown, maxWait, strategy, DEFAULT_TIMEOUT_COOL_DOWN, null);
+	}
+
+	/**
+	 * Create a configuration whose stateful requests go to the default home backend.
+	 * @param backends the backends
+	 * @param defaultRetryAfter cool-down without a usable hint
+	 * @param maxCoolDown upper bound on a cool-down
+	 * @param maxWait longest wait for a cooling backend
+	 * @param strategy how a backend is chosen within a priority tier
+	 * @param timeoutCoolDown how long a backend that timed out is left alone, zero for not at all
+	 */
+	public BalancerConfig(List<BackendConfig> backends, Duration defaultRetryAfter, Duration maxCoolDown,
+			Duration maxWait, Strategy strategy, Duration timeoutCoolDown) {
+		this(backends, defaultRetryAfter, maxCoolDown, maxWait, strategy, timeoutCoolDown, null);
+	}
+
+	/**
+	 * Create a configuration.
+	 * @param backends the backends, in declaration order
+	 * @param defaultRetryAfter cool-down without a usable hint
+	 * @param maxCoolDown upper bound on a cool-down
+	 * @param maxWait longest wait for a cooling backend
+	 * @param strategy how a backend is chosen within a priority tier
+	 * @param timeoutCoolDown how long a backend that timed out is left alone, zero for not at all
+	 * @param stateful where requests tied to server-side state go; {@code null} for the default
+	 * home backend
+	 */
+	public BalancerConfig {
+		if (stateful == null) {
+			stateful = new Stateful(StatefulMode.HOME, Stateful.defaultHome(backends));
+		}
 	}
 
 	/**
@@ -71,6 +104,10 @@ public record BalancerConfig(List<BackendConfig> backends, Duration defaultRetry
 
 		private final List<BackendBuilder> backends = new ArrayList<>();
 
+		private StatefulMode statefulMode = StatefulMode.HOME;
+
+		private String statefulBackend;
+
 		private Duration defaultRetryAfter = Duration.ofSeconds(10);
 
 		private Duration maxCoolDown = Duration.ofMinutes(5);
@@ -91,6 +128,19 @@ public record BalancerConfig(List<BackendConfig> backends, Duration defaultRetry
 		 */
 		public Builder backend(BackendBuilder backend) {
 			this.backends.add(backend);
+			return this;
+		}
+
+		/**
+		 * Set where requests tied to server-side state go.
+		 * @param mode to one home backend, or balanced like any other request
+		 * @param backend name of the home backend, or {@code null} for the first enabled backend of
+		 * the highest priority, in declaration order
+		 * @return this builder
+		 */
+		public Builder stateful(StatefulMode mode, String backend) {
+			this.statefulMode = mode;
+			this.statefulBackend = backend;
 			return this;
 		}
 
@@ -173,7 +223,27 @@ public record BalancerConfig(List<BackendConfig> backends, Duration defaultRetry
 				built.add(backend);
 			}
 			return new BalancerConfig(List.copyOf(built), this.defaultRetryAfter, this.maxCoolDown, this.maxWait,
-					(this.strategy != null) ? this.strategy : Strategy.HEADROOM, this.timeoutCoolDown);
+					(this.strategy != null) ? this.strategy : Strategy.HEADROOM, this.timeoutCoolDown,
+					stateful(built, names));
+		}
+
+		private Stateful stateful(List<BackendConfig> built, Set<String> names) {
+			StatefulMode mode = (this.statefulMode != null) ? this.statefulMode : StatefulMode.HOME;
+			String home = (this.statefulBackend != null) ? this.statefulBackend.strip() : "";
+			if (home.isEmpty()) {
+				return new Stateful(mode, Stateful.defaultHome(built));
+			}
+			if (!names.contains(home)) {
+				throw new InvalidConfigurationException(PREFIX + ".stateful.backend",
+						"'" + home + "' is not the name of a configured backend",
+						"Set " + PREFIX + ".stateful.backend to one of " + String.join(", ", names(built))
+								+ ", or remove it to use the first enabled backend of the highest priority.");
+			}
+			return new Stateful(mode, home);
+		}
+
+		private static List<String> names(List<BackendConfig> built) {
+			return built.stream().map(BackendConfig::name).toList();
 		}
 
 		private static void notNegative(Duration value, String property, String zeroMeans) {
@@ -182,6 +252,34 @@ public record BalancerConfig(List<BackendConfig> backends, Duration defaultRetry
 						"must not be negative but was " + value,
 						"Set " + PREFIX + "." + property + " to 0s (" + zeroMeans + ") or a positive duration such as 2s.");
 			}
+		}
+
+	}
+
+	/**
+	 * Where requests tied to server-side state go (see {@link StatefulRequests}).
+	 *
+	 * @param mode to one home backend, or balanced like any other request
+	 * @param backend name of the home backend (also known in {@link StatefulMode#BALANCED} mode)
+	 */
+	public record Stateful(StatefulMode mode, String backend) {
+
+		/**
+		 * The default home: the first enabled backend of the highest priority, in declaration
+		 * order, so that every replica with the same configuration picks the same one; the first
+		 * of the highest priority when none is enabled.
+		 * @param backends the backends in declaration order
+		 * @return the home backend's name, or {@code null} when there is no backend
+		 */
+		static String defaultHome(List<BackendConfig> backends) {
+			BackendConfig home = null;
+			for (BackendConfig backend : backends) {
+				if (home == null || (backend.enabled() && !home.enabled())
+						|| (backend.enabled() == home.enabled() && backend.priority() < home.priority())) {
+					home = backend;
+				}
+			}
+			return (home != null) ? home.name() : null;
 		}
 
 	}

@@ -44,6 +44,9 @@ public final class Exchange {
 
 	private final long estimatedTokens;
 
+	/** The only backend a request tied to server-side state may go to; {@code null} for the others. */
+	private final Backend home;
+
 	/** Set when a backend was passed over for lack of quota in the current choice. */
 	private boolean quotaSkipped;
 
@@ -77,9 +80,10 @@ public final class Exchange {
 
 	private static final java.util.regex.Pattern QUERY = java.util.regex.Pattern.compile("\\?[^\\s)]*");
 
-	Exchange(LoadBalancer balancer, long estimatedTokens) {
+	Exchange(LoadBalancer balancer, long estimatedTokens, Backend home) {
 		this.balancer = balancer;
 		this.estimatedTokens = estimatedTokens;
+		this.home = home;
 		int words = (balancer.backends().size() + 63) >>> 6;
 		this.tried = new long[words];
 		this.refused = new long[words];
@@ -139,7 +143,7 @@ public final class Exchange {
 			logger.debug("openai-lb: every backend is cooling down, waiting {} ms", delay);
 			return new Step.Wait(Duration.ofMillis(delay));
 		}
-		return giveUp(now, soonest);
+		return (this.home != null) ? homeGivenUp(now, soonest) : giveUp(now, soonest);
 	}
 
 	/**
@@ -149,13 +153,13 @@ public final class Exchange {
 	 */
 	public Step.GiveUp giveUpNow() {
 		long now = this.balancer.clock().millis();
-		return giveUp(now, soonestFree(now));
+		return (this.home != null) ? homeGivenUp(now, soonestFree(now)) : giveUp(now, soonestFree(now));
 	}
 
 	/** When the soonest backend that is not free now will be, or {@link Long#MAX_VALUE}. */
 	private long soonestFree(long now) {
 		long soonest = Long.MAX_VALUE;
-		for (Backend backend : this.balancer.backends()) {
+		for (Backend backend : (this.home != null) ? java.util.List.of(this.home) : this.balancer.backends()) {
 			long free = backend.isDisabled() ? Long.MAX_VALUE : backend.freeAt(now);
 			if (free > now) {
 				soonest = Math.min(soonest, free);
@@ -166,6 +170,10 @@ public final class Exchange {
 
 	/** Choose among backends with quota left; only if none has any, among the others. */
 	private Backend choose(long now) {
+		if (this.home != null) {
+			// the state is there and nowhere else: no other backend, and no quota to steer by
+			return eligible(this.home, now, false) ? this.home : null;
+		}
 		this.quotaSkipped = false;
 		Backend chosen = choose(now, true);
 		return (chosen != null || !this.quotaSkipped) ? chosen : choose(now, false);
@@ -282,7 +290,7 @@ public final class Exchange {
 	 * report stands.
 	 */
 	public Outcome answered(Step.Attempt attempt, int status, Function<String, String> headers, String body) {
-		Outcome outcome = Outcome.ofStatus(status);
+		Outcome outcome = outcomeOf(status);
 		if (!attempt.settle(Step.Attempt.UNDER_WAY, Step.Attempt.ANSWERED)) {
 			// cancelled, timed out or reported before: that first report stands alone
 			return outcome;
@@ -332,6 +340,35 @@ public final class Exchange {
 			end(Step.Ending.ANSWERED);
 		}
 		return outcome;
+	}
+
+	/**
+	 * What an answer with this status means for this request: as {@link Outcome#ofStatus}, except
+	 * that a 404 to a request tied to server-side state is the caller's answer (the object is not
+	 * there), not a sign of a misconfigured backend.
+	 * @param status the HTTP status
+	 * @return the outcome
+	 */
+	public Outcome outcomeOf(int status) {
+		return (status == 404 && this.home != null) ? Outcome.CLIENT_ERROR : Outcome.ofStatus(status);
+	}
+
+	/**
+	 * The end of a request tied to server-side state whose home backend cannot take it: its last
+	 * real answer (a 5xx, a 401), else the synthetic 503 naming the backend and why, with the time
+	 * until it is free when that is known. Other backends are never tried: they do not hold the state.
+	 */
+	private Step.GiveUp homeGivenUp(long now, long soonest) {
+		if (this.lastStatus != 0 && this.lastStatus != 429) {
+			return giveUp(now, soonest);
+		}
+		long retryAfter = (soonest != Long.MAX_VALUE) ? Math.max(1, (soonest - now + 999) / 1000) : 0;
+		String history = this.history;
+		String reason = "the stateful backend '" + this.home.name() + "' cannot take it: "
+				+ ((history != null) ? history : this.home.name() + ": " + this.home.state());
+		logger.debug("openai-lb: a request tied to server-side state ends unanswered ({})", reason);
+		end(Step.Ending.STATEFUL_UNAVAILABLE);
+		return new Step.GiveUp(Step.Ending.STATEFUL_UNAVAILABLE, retryAfter, reason);
 	}
 
 	/**

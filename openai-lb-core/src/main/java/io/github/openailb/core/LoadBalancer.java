@@ -40,6 +40,9 @@ public final class LoadBalancer {
 
 	private final SharedState sharedState;
 
+	/** Where stateful requests go, {@code null} when they are balanced like the others. */
+	private final Backend statefulHome;
+
 	private LoadBalancer(Builder builder) {
 		this.config = builder.config;
 		this.clock = builder.clock;
@@ -56,6 +59,8 @@ public final class LoadBalancer {
 			.sorted(Comparator.comparingInt((Backend b) -> b.config().priority()))
 			.toArray(Backend[]::new);
 		this.sharedState = builder.sharedState;
+		this.statefulHome = (this.config.stateful().mode() == StatefulMode.HOME) ? backend(this.config.stateful().backend())
+				: null;
 		this.sharedState.start(new RemoteNews(this));
 	}
 
@@ -90,7 +95,7 @@ public final class LoadBalancer {
 	 * @return the request's exchange, to be used by one thread (or one reactive chain) at a time
 	 */
 	public Exchange begin() {
-		return new Exchange(this, 0);
+		return new Exchange(this, 0, null);
 	}
 
 	/**
@@ -100,7 +105,31 @@ public final class LoadBalancer {
 	 * @return the request's exchange, to be used by one thread (or one reactive chain) at a time
 	 */
 	public Exchange begin(long estimatedTokens) {
-		return new Exchange(this, estimatedTokens);
+		return new Exchange(this, estimatedTokens, null);
+	}
+
+	/**
+	 * Begin one request, judged by what it asks: its size steers quota-aware choice, and a request
+	 * tied to server-side state (see {@link StatefulRequests}) goes to the stateful home backend
+	 * only, never fails over, and ends in a clear {@link Step.Ending#STATEFUL_UNAVAILABLE} when that
+	 * backend cannot take it.
+	 * @param method the HTTP method
+	 * @param rawPathAndQuery the caller's path and query
+	 * @param body the request body
+	 * @return the request's exchange, to be used by one thread (or one reactive chain) at a time
+	 */
+	public Exchange begin(String method, String rawPathAndQuery, byte[] body) {
+		Backend home = (this.statefulHome != null && StatefulRequests.isStateful(method, rawPathAndQuery, body))
+				? this.statefulHome : null;
+		return new Exchange(this, TokenEstimate.of(body), home);
+	}
+
+	/**
+	 * Return the backend that takes every request tied to server-side state.
+	 * @return the home backend, or {@code null} when such requests are balanced
+	 */
+	public Backend statefulHome() {
+		return this.statefulHome;
 	}
 
 	/**

@@ -156,6 +156,21 @@ public sealed interface Step permits Step.Attempt, Step.Wait, Step.GiveUp {
 			return out.toString();
 		}
 
+		/**
+		 * The OpenAI-shaped JSON error body of the synthetic 503 sent when the backend holding a
+		 * request's server-side state cannot take it.
+		 * @return the body as UTF-8 bytes
+		 */
+		public byte[] statefulUnavailableBody() {
+			String message = "The request uses server-side state (files, batches, assistants, stored responses ...) "
+					+ "that only its home backend holds, and " + jsonEscaped(this.reason)
+					+ ". Other backends are not tried (see openai.lb.stateful.backend)."
+					+ ((this.retryAfterSeconds > 0) ? " Please retry after " + this.retryAfterSeconds + " seconds." : "");
+			return ("{\"error\":{\"message\":\"" + message
+					+ "\",\"type\":\"service_unavailable\",\"param\":null,\"code\":\"stateful_backend_unavailable\"}}")
+				.getBytes(StandardCharsets.UTF_8);
+		}
+
 	}
 
 	/**
@@ -183,7 +198,14 @@ public sealed interface Step permits Step.Attempt, Step.Wait, Step.GiveUp {
 		FAILED,
 
 		/** The caller went away. */
-		CANCELLED
+		CANCELLED,
+
+		/**
+		 * A request tied to server-side state could not be sent to the backend holding that state,
+		 * and no other backend may take it: the caller gets a synthetic 503, with Retry-After when
+		 * the backend's next free time is known.
+		 */
+		STATEFUL_UNAVAILABLE
 
 	}
 

@@ -36,7 +36,9 @@ public final class HealthDetails {
 	}
 
 	/**
-	 * The balancer's details: {@code backends}, each backend's state by name.
+	 * The balancer's details: {@code backends}, each backend's state by name, and
+	 * {@code statefulBackend}, the home of requests tied to server-side state, unless those are
+	 * balanced.
 	 * @param balancer the balancer
 	 * @return the details
 	 */
@@ -45,7 +47,9 @@ public final class HealthDetails {
 		for (Backend backend : balancer.backends()) {
 			backends.put(backend.name(), details(backend, balancer.clock().millis()));
 		}
-		return Map.of("backends", backends);
+		Backend home = balancer.statefulHome();
+		return (home != null) ? Map.of("backends", backends, "statefulBackend", home.name())
+				: Map.of("backends", backends);
 	}
 
 	/**

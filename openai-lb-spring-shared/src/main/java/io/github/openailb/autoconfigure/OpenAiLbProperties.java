@@ -8,6 +8,7 @@ import io.github.openailb.auth.AuthMode;
 import io.github.openailb.core.BalancerConfig;
 import io.github.openailb.core.InvalidConfigurationException;
 import io.github.openailb.core.KeyStyle;
+import io.github.openailb.core.StatefulMode;
 import io.github.openailb.core.Strategy;
 import io.github.openailb.transport.TransportConfig;
 
@@ -88,6 +89,12 @@ public class OpenAiLbProperties {
 	 * Connection pool of the transport, one per backend.
 	 */
 	private final Pool pool = new Pool();
+
+	/**
+	 * Where requests tied to server-side state (files, batches, assistants, stored responses)
+	 * go.
+	 */
+	private final Stateful stateful = new Stateful();
 
 	/**
 	 * Microsoft Entra ID settings shared by the backends that authenticate with it.
@@ -196,6 +203,10 @@ public class OpenAiLbProperties {
 		return this.pool;
 	}
 
+	public Stateful getStateful() {
+		return this.stateful;
+	}
+
 	public Auth getAuth() {
 		return this.auth;
 	}
@@ -248,6 +259,7 @@ public class OpenAiLbProperties {
 				.rpm(backend.getRpm())
 				.tpm(backend.getTpm()));
 		}
+		builder.stateful(this.stateful.getMode(), this.stateful.getBackend());
 		return builder.build();
 	}
 
@@ -537,6 +549,43 @@ public class OpenAiLbProperties {
 
 		public void setTimeout(Duration timeout) {
 			this.timeout = timeout;
+		}
+
+	}
+
+	/**
+	 * Where requests tied to server-side state go: files, uploads, batches, assistants, threads,
+	 * vector stores, fine-tuning, conversations, containers, realtime sessions, evals, videos,
+	 * and stored responses (a Responses call unless it says "store": false).
+	 */
+	public static class Stateful {
+
+		/**
+		 * Whether such requests all go to one home backend (never failing over: another backend
+		 * does not know the objects) or are balanced like the others.
+		 */
+		private StatefulMode mode = StatefulMode.HOME;
+
+		/**
+		 * Name of the home backend; by default the first enabled backend of the highest
+		 * priority, in declaration order.
+		 */
+		private String backend;
+
+		public StatefulMode getMode() {
+			return this.mode;
+		}
+
+		public void setMode(StatefulMode mode) {
+			this.mode = mode;
+		}
+
+		public String getBackend() {
+			return this.backend;
+		}
+
+		public void setBackend(String backend) {
+			this.backend = backend;
 		}
 
 	}

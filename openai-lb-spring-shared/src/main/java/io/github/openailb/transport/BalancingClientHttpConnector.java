@@ -19,7 +19,6 @@ import io.github.openailb.core.NoBackendAnsweredException;
 import io.github.openailb.core.Outcome;
 import io.github.openailb.core.RequestTarget;
 import io.github.openailb.core.Step;
-import io.github.openailb.core.TokenEstimate;
 import org.reactivestreams.Publisher;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -55,6 +54,12 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 
 	/** Header that marks the balancer's own answers (as opposed to a backend's). */
 	public static final String MARK_HEADER = "x-openai-lb";
+
+	/**
+	 * Value of {@link #MARK_HEADER} on the synthetic 503 sent when the backend holding a request's
+	 * server-side state cannot take it.
+	 */
+	public static final String STATEFUL_UNAVAILABLE_MARK = "stateful-backend-unavailable";
 
 	/** Value of {@link #MARK_HEADER} on the synthetic 429 sent when every backend is throttled. */
 	public static final String THROTTLED_MARK = "throttled";
@@ -153,7 +158,8 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 			return Mono.error(new RequestTooLargeException(body.length, this.config.maxRequestBody()));
 		}
 		return Mono.defer(() -> {
-			Call call = new Call(this.balancer.begin(TokenEstimate.of(body)), method, rawPathAndQuery, headers, body,
+			Call call = new Call(this.balancer.begin(method.name(), rawPathAndQuery, body), method, rawPathAndQuery,
+					headers, body,
 					System.nanoTime() + this.config.maxDuration().toNanos());
 			return next(call).doOnCancel(call::cancel);
 		});
@@ -196,9 +202,10 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 		}
 		Step.GiveUp end = (Step.GiveUp) step;
 		return switch (end.ending()) {
+			case STATEFUL_UNAVAILABLE -> Mono.just(unavailable(end, STATEFUL_UNAVAILABLE_MARK, end.statefulUnavailableBody()));
 			case LAST_ANSWER -> Mono.just(call.lastAnswer);
 			case THROTTLED -> Mono.just(throttled(end));
-			case UNAVAILABLE -> Mono.just(unavailable(end));
+			case UNAVAILABLE -> Mono.just(unavailable(end, UNAVAILABLE_MARK, end.unavailableBody()));
 			default -> Mono.error(new NoBackendAnsweredException(end.reason()));
 		};
 	}
@@ -291,7 +298,7 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 				.doOnNext(DataBufferUtils::release)
 				.then(Mono.error(RefusedAnswerException.of(status.value())));
 		}
-		Outcome outcome = Outcome.ofStatus(status.value());
+		Outcome outcome = call.exchange.outcomeOf(status.value());
 		if (outcome.failsOver()) {
 			return DataBufferUtils.join(response.getBody(), MAX_ERROR_BODY)
 				.map(BalancingClientHttpConnector::bytes)
@@ -347,14 +354,15 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 		return new BufferedResponse(HttpStatusCode.valueOf(429), headers, end.throttledBody());
 	}
 
-	private static ClientHttpResponse unavailable(Step.GiveUp end) {
+	/** A 503 of the balancer's own: the mark says which kind, the body names the backends. */
+	private static ClientHttpResponse unavailable(Step.GiveUp end, String mark, byte[] body) {
 		HttpHeaders headers = new HttpHeaders();
 		headers.setContentType(MediaType.APPLICATION_JSON);
 		if (end.retryAfterSeconds() > 0) {
 			headers.set(HttpHeaders.RETRY_AFTER, Long.toString(end.retryAfterSeconds()));
 		}
-		headers.set(MARK_HEADER, UNAVAILABLE_MARK);
-		return new BufferedResponse(HttpStatusCode.valueOf(503), headers, end.unavailableBody());
+		headers.set(MARK_HEADER, mark);
+		return new BufferedResponse(HttpStatusCode.valueOf(503), headers, body);
 	}
 
 	private static byte[] bytes(DataBuffer buffer) {

@@ -58,7 +58,8 @@ class StartUpErrorTests {
 				Arguments.of("openai.lb.pool.max-pending-acquires=0", "openai.lb.pool.max-pending-acquires",
 						"fails over at once"),
 				Arguments.of("openai.lb.max-request-body=0B", "openai.lb.max-request-body", "largest request"),
-				Arguments.of("openai.lb.max-request-body=4GB", "openai.lb.max-request-body", "largest request"));
+				Arguments.of("openai.lb.max-request-body=4GB", "openai.lb.max-request-body", "largest request"),
+				Arguments.of("openai.lb.stateful.backend=nowhere", "openai.lb.stateful.backend", "one of a,"));
 	}
 
 	@ParameterizedTest(name = "{0}")
