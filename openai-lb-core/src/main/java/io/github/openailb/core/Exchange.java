@@ -255,7 +255,7 @@ public final class Exchange {
 	private Step.Ending whyNoneLeft(long now) {
 		boolean breakers = false;
 		for (Backend backend : this.balancer.backends()) {
-			if (!backend.config().enabled()) {
+			if (backend.isDisabled()) {
 				continue;
 			}
 			if (backend.coolDownDeadline() > now) {
