@@ -28,6 +28,7 @@ import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
 import org.springframework.http.client.ClientHttpResponse;
 import org.springframework.web.client.HttpClientErrorException;
+import org.springframework.web.client.HttpServerErrorException;
 import org.springframework.web.client.ResponseErrorHandler;
 import org.springframework.web.client.RestClient;
 
@@ -78,12 +79,14 @@ public class OpenAiLbSpringAiAutoConfiguration {
 		/**
 		 * Spring AI's own error handler turns every 4xx into an exception without the response
 		 * headers; the balancer's 429 instead surfaces as
-		 * {@link HttpClientErrorException.TooManyRequests}, with its {@code Retry-After}.
+		 * {@link HttpClientErrorException.TooManyRequests} and its 503 (every circuit breaker
+		 * open) as {@link HttpServerErrorException.ServiceUnavailable}, each with its
+		 * {@code Retry-After}.
 		 */
 		@Bean
 		@Order(Ordered.HIGHEST_PRECEDENCE)
 		RestClientCustomizer openAiLbThrottledStatusHandler() {
-			return (builder) -> builder.defaultStatusHandler(new ThrottledErrorHandler());
+			return (builder) -> builder.defaultStatusHandler(new BalancerErrorHandler());
 		}
 
 		/**
@@ -103,21 +106,27 @@ public class OpenAiLbSpringAiAutoConfiguration {
 
 	}
 
-	/** Matches only the balancer's own 429, never a backend's answer or unrelated traffic. */
-	static final class ThrottledErrorHandler implements ResponseErrorHandler {
+	/** Matches only the balancer's own 429 and 503, never a backend's answer or unrelated traffic. */
+	static final class BalancerErrorHandler implements ResponseErrorHandler {
 
 		@Override
 		public boolean hasError(ClientHttpResponse response) throws IOException {
-			return response.getStatusCode().value() == 429
-					&& BalancingClientHttpConnector.THROTTLED_MARK
-						.equals(response.getHeaders().getFirst(BalancingClientHttpConnector.MARK_HEADER));
+			String mark = response.getHeaders().getFirst(BalancingClientHttpConnector.MARK_HEADER);
+			int status = response.getStatusCode().value();
+			return (status == 429 && BalancingClientHttpConnector.THROTTLED_MARK.equals(mark))
+					|| (status == 503 && BalancingClientHttpConnector.UNAVAILABLE_MARK.equals(mark));
 		}
 
 		@Override
 		public void handleError(java.net.URI url, org.springframework.http.HttpMethod method,
 				ClientHttpResponse response) throws IOException {
+			byte[] body = response.getBody().readAllBytes();
+			if (response.getStatusCode().value() == 503) {
+				throw HttpServerErrorException.create(response.getStatusCode(), "Service Unavailable",
+						response.getHeaders(), body, java.nio.charset.StandardCharsets.UTF_8);
+			}
 			throw HttpClientErrorException.create(response.getStatusCode(), "Too Many Requests", response.getHeaders(),
-					response.getBody().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+					body, java.nio.charset.StandardCharsets.UTF_8);
 		}
 
 	}

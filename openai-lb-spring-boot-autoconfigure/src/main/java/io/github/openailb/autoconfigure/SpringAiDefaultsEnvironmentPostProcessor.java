@@ -27,6 +27,8 @@ import org.springframework.util.StringUtils;
  * back-off would only delay a caller who should back off by the 429's Retry-After.</li>
  * <li>{@code logging.level.com.azure.core.http.policy.RetryPolicy=WARN}: with no SDK retries it
  * would log at INFO on every call that its retries are exhausted.</li>
+ * <li>{@code logging.level.reactor.netty.http.client.HttpClientConnect=ERROR}, with or without
+ * Spring AI: see {@link TransportLogDefaults}.</li>
  * </ul>
  */
 class SpringAiDefaultsEnvironmentPostProcessor implements EnvironmentPostProcessor, Ordered {
@@ -72,6 +74,7 @@ class SpringAiDefaultsEnvironmentPostProcessor implements EnvironmentPostProcess
 		if ((azure || openAi) && !has(environment, "spring.ai.retry.max-attempts")) {
 			defaults.put("spring.ai.retry.max-attempts", "1");
 		}
+		TransportLogDefaults.addTo(environment, defaults);
 		if (!defaults.isEmpty()) {
 			environment.getPropertySources().addLast(new MapPropertySource(PROPERTY_SOURCE_NAME, defaults));
 		}

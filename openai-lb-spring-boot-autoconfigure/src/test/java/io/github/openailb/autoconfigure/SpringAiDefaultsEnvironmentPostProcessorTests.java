@@ -3,6 +3,8 @@ package io.github.openailb.autoconfigure;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.boot.SpringApplication;
+import org.springframework.boot.test.context.FilteredClassLoader;
+import org.springframework.core.io.DefaultResourceLoader;
 import org.springframework.mock.env.MockEnvironment;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -34,6 +36,27 @@ class SpringAiDefaultsEnvironmentPostProcessorTests {
 		// a real server the user chose needs the user's key, not a placeholder
 		assertThat(environment.getProperty("spring.ai.openai.api-key")).isNull();
 		assertThat(environment.getProperty("spring.ai.retry.max-attempts")).isEqualTo("4");
+	}
+
+	@Test
+	void quietsReactorNettysWarningOfEachHandledConnectionErrorEvenWithoutSpringAi() {
+		SpringApplication withoutSpringAi = new SpringApplication(
+				new DefaultResourceLoader(new FilteredClassLoader("org.springframework.ai", "com.azure")));
+		MockEnvironment environment = new MockEnvironment();
+		this.processor.postProcessEnvironment(environment, withoutSpringAi);
+		assertThat(environment.getProperty("logging.level.reactor.netty.http.client.HttpClientConnect"))
+			.isEqualTo("ERROR");
+		assertThat(environment.getProperty("spring.ai.openai.base-url")).isNull();
+	}
+
+	@Test
+	void aLevelTheUserSetForReactorNettyWins() {
+		for (String logger : new String[] { "reactor", "reactor.netty", "reactor.netty.http.client.HttpClientConnect" }) {
+			MockEnvironment environment = new MockEnvironment().withProperty("logging.level." + logger, "DEBUG");
+			this.processor.postProcessEnvironment(environment, new SpringApplication());
+			assertThat(environment.getProperty("logging.level.reactor.netty.http.client.HttpClientConnect"))
+				.isEqualTo(logger.endsWith("HttpClientConnect") ? "DEBUG" : null);
+		}
 	}
 
 	@Test

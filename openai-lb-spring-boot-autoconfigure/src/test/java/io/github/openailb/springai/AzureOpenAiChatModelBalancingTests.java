@@ -134,6 +134,25 @@ class AzureOpenAiChatModelBalancingTests {
 		assertThat(this.b.getAllServeEvents()).hasSize(1);
 	}
 
+	@Test
+	void everyBreakerOpenSurfacesAs503NotAs429() {
+		ChatClient chat = start();
+		this.a.stubFor(post(anyUrl()).willReturn(aResponse().withStatus(500)));
+		this.b.stubFor(post(anyUrl()).willReturn(aResponse().withStatus(500)));
+		// the default breakers open at 50% failures over at least 10 calls
+		for (int i = 0; i < 10; i++) {
+			assertThat(catchHttpResponseException(() -> chat.prompt("hi").call().content()).getResponse()
+				.getStatusCode()).isEqualTo(500);
+		}
+		HttpResponseException ex = assertTimeoutPreemptively(Duration.ofSeconds(10),
+				() -> catchHttpResponseException(() -> chat.prompt("hi").call().content()));
+		assertThat(ex.getResponse().getStatusCode()).isEqualTo(503);
+		assertThat(ex.getResponse().getHeaderValue("x-openai-lb")).isEqualTo("unavailable");
+		assertThat(Long.parseLong(ex.getResponse().getHeaderValue("Retry-After"))).isBetween(1L, 30L);
+		assertThat(this.a.getAllServeEvents()).hasSize(10);
+		assertThat(this.b.getAllServeEvents()).hasSize(10);
+	}
+
 	static HttpResponseException catchHttpResponseException(Runnable call) {
 		try {
 			call.run();

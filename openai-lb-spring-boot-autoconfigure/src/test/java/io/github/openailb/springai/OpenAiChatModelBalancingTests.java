@@ -25,6 +25,7 @@ import org.springframework.boot.autoconfigure.web.reactive.function.client.WebCl
 import org.springframework.boot.test.context.runner.ReactiveWebApplicationContextRunner;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.web.client.HttpClientErrorException;
+import org.springframework.web.client.HttpServerErrorException;
 import org.springframework.web.reactive.function.client.WebClientResponseException;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
@@ -130,6 +131,30 @@ class OpenAiChatModelBalancingTests {
 		assertThat(streamed.getHeaders().getFirst("Retry-After")).isNotNull();
 		assertThat(this.a.getAllServeEvents()).hasSize(1);
 		assertThat(this.b.getAllServeEvents()).hasSize(1);
+	}
+
+	@Test
+	void everyBreakerOpenSurfacesAs503ServiceUnavailableNotAs429() {
+		ChatClient chat = start();
+		this.a.stubFor(post(anyUrl()).willReturn(aResponse().withStatus(500)));
+		this.b.stubFor(post(anyUrl()).willReturn(aResponse().withStatus(500)));
+		// the default breakers open at 50% failures over at least 10 calls
+		for (int i = 0; i < 10; i++) {
+			assertThatExceptionOfType(RuntimeException.class).isThrownBy(() -> chat.prompt("hi").call().content());
+		}
+		HttpServerErrorException.ServiceUnavailable ex = assertTimeoutPreemptively(Duration.ofSeconds(10),
+				() -> org.assertj.core.api.Assertions.catchThrowableOfType(
+						HttpServerErrorException.ServiceUnavailable.class, () -> chat.prompt("hi").call().content()));
+		assertThat(ex).isNotNull();
+		assertThat(ex.getResponseHeaders().getFirst("x-openai-lb")).isEqualTo("unavailable");
+		assertThat(Long.parseLong(ex.getResponseHeaders().getFirst("Retry-After"))).isBetween(1L, 30L);
+		assertThat(ex.getResponseBodyAsString()).contains("\"code\":\"service_unavailable\"");
+		WebClientResponseException streamed = assertTimeoutPreemptively(Duration.ofSeconds(10),
+				() -> org.assertj.core.api.Assertions.catchThrowableOfType(WebClientResponseException.class,
+						() -> chat.prompt("hi").stream().content().blockLast(Duration.ofSeconds(10))));
+		assertThat(streamed.getStatusCode().value()).isEqualTo(503);
+		assertThat(this.a.getAllServeEvents()).hasSize(10);
+		assertThat(this.b.getAllServeEvents()).hasSize(10);
 	}
 
 	@Test

@@ -28,6 +28,8 @@ import org.springframework.util.StringUtils;
  * <li>{@code spring.ai.openai.max-retries} = {@code openai.lb.spring-ai.sdk-max-retries} (default
  * 0): the SDK retries a 429 with back-off, which would send the request to every backend again
  * while the caller should back off by the balancer's Retry-After.</li>
+ * <li>{@code logging.level.reactor.netty.http.client.HttpClientConnect=ERROR}, with or without
+ * Spring AI: see {@link TransportLogDefaults}.</li>
  * </ul>
  */
 class SpringAiDefaultsEnvironmentPostProcessor implements EnvironmentPostProcessor, Ordered {
@@ -48,10 +50,17 @@ class SpringAiDefaultsEnvironmentPostProcessor implements EnvironmentPostProcess
 			return;
 		}
 		ClassLoader classLoader = (application != null) ? application.getClassLoader() : null;
-		if (!ClassUtils.isPresent(OPENAI_HTTP_CLIENT, classLoader)) {
-			return;
-		}
 		Map<String, Object> defaults = new LinkedHashMap<>();
+		TransportLogDefaults.addTo(environment, defaults);
+		if (ClassUtils.isPresent(OPENAI_HTTP_CLIENT, classLoader)) {
+			addSpringAiDefaults(environment, defaults);
+		}
+		if (!defaults.isEmpty()) {
+			environment.getPropertySources().addLast(new MapPropertySource(PROPERTY_SOURCE_NAME, defaults));
+		}
+	}
+
+	private static void addSpringAiDefaults(ConfigurableEnvironment environment, Map<String, Object> defaults) {
 		if (!hasAny(environment, "base-url")) {
 			defaults.put("spring.ai.openai.base-url", BalancingClientHttpConnector.BASE_URL);
 			if (!hasAny(environment, "api-key")) {
@@ -65,9 +74,6 @@ class SpringAiDefaultsEnvironmentPostProcessor implements EnvironmentPostProcess
 		if (!has(environment, "spring.ai.openai.max-retries")) {
 			defaults.put("spring.ai.openai.max-retries",
 					environment.getProperty("openai.lb.spring-ai.sdk-max-retries", "0"));
-		}
-		if (!defaults.isEmpty()) {
-			environment.getPropertySources().addLast(new MapPropertySource(PROPERTY_SOURCE_NAME, defaults));
 		}
 	}
 

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
+import com.openai.errors.InternalServerException;
 import com.openai.errors.OpenAIIoException;
 import com.openai.errors.RateLimitException;
 import io.github.openailb.actuate.OpenAiLbMetrics;
@@ -126,6 +127,26 @@ class OpenAiSdkBalancingTests {
 		// the SDK retries 429s by default: the balancer's 429 must reach the caller instead
 		assertThat(this.a.getAllServeEvents()).hasSize(1);
 		assertThat(this.b.getAllServeEvents()).hasSize(1);
+	}
+
+	@Test
+	void everyBreakerOpenSurfacesAsTheSdks503NotAs429() {
+		ChatClient chat = chat();
+		this.a.stubFor(post(anyUrl()).willReturn(aResponse().withStatus(500)));
+		this.b.stubFor(post(anyUrl()).willReturn(aResponse().withStatus(500)));
+		// the default breakers open at 50% failures over at least 10 calls
+		for (int i = 0; i < 10; i++) {
+			assertThat(catchThrowableOfType(InternalServerException.class, () -> chat.prompt("hi").call().content())
+				.statusCode()).isEqualTo(500);
+		}
+		InternalServerException unavailable = assertTimeoutPreemptively(Duration.ofSeconds(10),
+				() -> catchThrowableOfType(InternalServerException.class, () -> chat.prompt("hi").call().content()));
+		assertThat(unavailable.statusCode()).isEqualTo(503);
+		assertThat(unavailable.headers().values("x-openai-lb")).containsExactly("unavailable");
+		assertThat(Long.parseLong(unavailable.headers().values("Retry-After").get(0))).isBetween(1L, 30L);
+		assertThat(unavailable.getMessage()).contains("circuit breakers are open");
+		assertThat(this.a.getAllServeEvents()).hasSize(10);
+		assertThat(this.b.getAllServeEvents()).hasSize(10);
 	}
 
 	@Test

@@ -23,11 +23,12 @@ import io.micrometer.core.instrument.Timer;
  * <li>{@value #ATTEMPT_LATENCY} (timer; tag {@code backend}): time until an attempt's status was
  * known</li>
  * <li>{@value #FAILOVERS} (counter; tags {@code backend}, {@code outcome}): requests that left
- * a backend for the next one, and why</li>
+ * a backend for another one, and why (trying the same backend again after a wait is no
+ * failover)</li>
  * <li>{@value #COOL_DOWNS} (counter; tag {@code backend}): cool-downs started or moved</li>
  * <li>{@value #REQUESTS} (counter; tag {@code ending}): requests by how they ended
  * ({@link Step.Ending}); {@code ending=THROTTLED} counts the calls answered with the synthetic
- * 429</li>
+ * 429, {@code ending=UNAVAILABLE} those answered with the synthetic 503 (every breaker open)</li>
  * <li>{@value #REQUEST_ATTEMPTS} (distribution summary): attempts per request</li>
  * </ul>
  * Every meter is registered up front for the known backends so that recording allocates

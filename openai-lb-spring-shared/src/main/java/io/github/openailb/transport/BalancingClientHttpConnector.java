@@ -59,6 +59,12 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 	/** Value of {@link #MARK_HEADER} on the synthetic 429 sent when every backend is throttled. */
 	public static final String THROTTLED_MARK = "throttled";
 
+	/**
+	 * Value of {@link #MARK_HEADER} on the synthetic 503 sent when every backend that could be tried
+	 * is kept out by its open circuit breaker.
+	 */
+	public static final String UNAVAILABLE_MARK = "unavailable";
+
 	/** Error answers are read to find retry hints and to be returned if they are the last. */
 	private static final int MAX_ERROR_BODY = 256 * 1024;
 
@@ -138,7 +144,7 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 	 * @param rawPathAndQuery the encoded path and query, appended to each backend's base URL
 	 * @param headers the caller's headers
 	 * @param body the request body, replayed on each attempt
-	 * @return the answer: a backend's, or the synthetic 429; or a
+	 * @return the answer: a backend's, the synthetic 429 or the synthetic 503; or a
 	 * {@link NoBackendAnsweredException} when no backend answered at all
 	 */
 	public Mono<ClientHttpResponse> exchange(HttpMethod method, String rawPathAndQuery, HttpHeaders headers,
@@ -192,6 +198,7 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 		return switch (end.ending()) {
 			case LAST_ANSWER -> Mono.just(call.lastAnswer);
 			case THROTTLED -> Mono.just(throttled(end));
+			case UNAVAILABLE -> Mono.just(unavailable(end));
 			default -> Mono.error(new NoBackendAnsweredException(end.reason()));
 		};
 	}
@@ -338,6 +345,16 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 		headers.set(HttpHeaders.RETRY_AFTER, Long.toString(end.retryAfterSeconds()));
 		headers.set(MARK_HEADER, THROTTLED_MARK);
 		return new BufferedResponse(HttpStatusCode.valueOf(429), headers, end.throttledBody());
+	}
+
+	private static ClientHttpResponse unavailable(Step.GiveUp end) {
+		HttpHeaders headers = new HttpHeaders();
+		headers.setContentType(MediaType.APPLICATION_JSON);
+		if (end.retryAfterSeconds() > 0) {
+			headers.set(HttpHeaders.RETRY_AFTER, Long.toString(end.retryAfterSeconds()));
+		}
+		headers.set(MARK_HEADER, UNAVAILABLE_MARK);
+		return new BufferedResponse(HttpStatusCode.valueOf(503), headers, end.unavailableBody());
 	}
 
 	private static byte[] bytes(DataBuffer buffer) {

@@ -100,7 +100,7 @@ class NoSecretsTests {
 						messages.append(cause).append('\n');
 					}
 					assertThat(messages).contains("gone").doesNotContain(LoopbackBackends.SECRET);
-					assertThat(output).contains("openai-lb: every backend failed")
+					assertThat(output).contains("openai-lb: the request ends FAILED (gone: ")
 						.doesNotContain(LoopbackBackends.SECRET);
 				});
 		}

@@ -1,6 +1,7 @@
 package io.github.openailb.actuate;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.stubbing.Scenario;
 import io.github.openailb.core.BalancerListener;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.search.RequiredSearch;
@@ -64,6 +65,28 @@ class OpenAiLbMetricsTests {
 	}
 
 	@Test
+	void tryingTheSameBackendAgainAfterAWaitIsNoFailover() {
+		try (LoopbackBackends backends = new LoopbackBackends()) {
+			WireMockServer a = backends.start();
+			a.stubFor(post(anyUrl()).inScenario("pause")
+				.whenScenarioStateIs(Scenario.STARTED)
+				.willReturn(aResponse().withStatus(429).withHeader("retry-after-ms", "50"))
+				.willSetStateTo("answering"));
+			a.stubFor(post(anyUrl()).inScenario("pause").whenScenarioStateIs("answering").willReturn(okJson("{}")));
+			LoopbackBackends.contextRunner()
+				.withPropertyValues(LoopbackBackends.backend(0, "a", a, 1))
+				.withPropertyValues("openai.lb.max-wait=5s")
+				.run((context) -> {
+					assertThat(LoopbackBackends.call(context)).isEqualTo(200);
+					assertThat(a.getAllServeEvents()).hasSize(2);
+					assertThat(meters(context).name("openai.lb.request.attempts").summary().totalAmount())
+						.isEqualTo(2);
+					assertThat(count(context, "openai.lb.failovers", "backend", "a", "outcome", "THROTTLED")).isZero();
+				});
+		}
+	}
+
+	@Test
 	void registersEveryMeterOfAKnownBackendUpFront() {
 		try (LoopbackBackends backends = new LoopbackBackends()) {
 			WireMockServer a = backends.start();
@@ -73,6 +96,7 @@ class OpenAiLbMetricsTests {
 					assertThat(count(context, "openai.lb.attempts", "backend", "a", "outcome", "CLIENT_ERROR")).isZero();
 					assertThat(count(context, "openai.lb.failovers", "backend", "a", "outcome", "FAILURE")).isZero();
 					assertThat(count(context, "openai.lb.requests", "ending", "CANCELLED")).isZero();
+					assertThat(count(context, "openai.lb.requests", "ending", "UNAVAILABLE")).isZero();
 					assertThat(meters(context).name("openai.lb.attempt.latency").tag("backend", "a").timer().count())
 						.isZero();
 				});

@@ -138,6 +138,30 @@ class BalancedRestClientTests {
 	}
 
 	@Test
+	void everyBreakerOpenAnswers503UnavailableNot429() {
+		WireMockServer a = this.backends.start();
+		a.stubFor(post(anyUrl()).willReturn(aResponse().withStatus(500)));
+		WireMockServer b = this.backends.start();
+		b.stubFor(post(anyUrl()).willReturn(aResponse().withStatus(502)));
+		run((client) -> {
+			// the default breakers open at 50% failures over at least 10 calls
+			for (int i = 0; i < 10; i++) {
+				assertThat(call(client).status()).isEqualTo(502);
+			}
+			this.clock.advance(Duration.ofMillis(4500));
+			Answer answer = call(client);
+			assertThat(answer.status()).isEqualTo(503);
+			assertThat(answer.headers().getFirst("x-openai-lb")).isEqualTo("unavailable");
+			// the next probe is due when the breakers' 30 s are over
+			assertThat(answer.headers().getFirst(HttpHeaders.RETRY_AFTER)).isEqualTo("26");
+			assertThat(answer.body()).contains("\"code\":\"service_unavailable\"")
+				.contains("a: CIRCUIT_OPEN", "b: CIRCUIT_OPEN");
+			assertThat(a.getAllServeEvents()).hasSize(10);
+			assertThat(b.getAllServeEvents()).hasSize(10);
+		}, backend(0, "a", a, 1), backend(1, "b", b, 2));
+	}
+
+	@Test
 	void httpDateRetryAfterIsHonoured() {
 		WireMockServer a = this.backends.start();
 		String date = DateTimeFormatter.RFC_1123_DATE_TIME
