@@ -31,7 +31,8 @@ class AttemptTimeoutTests {
 			LoopbackBackends.contextRunner()
 				.withPropertyValues(LoopbackBackends.backend(0, "a", a, 1))
 				.withPropertyValues(LoopbackBackends.backend(1, "b", b, 2))
-				.withPropertyValues("openai.lb.response-timeout=300ms")
+				// each call pays the timeout again: the cool-down after a timeout is TimeoutCoolDownTests' subject
+				.withPropertyValues("openai.lb.response-timeout=300ms", "openai.lb.timeout-cool-down=0s")
 				.run((context) -> {
 					a.stubFor(post(anyUrl()).willReturn(aResponse().withStatus(200).withBody("{}").withFixedDelay(3000)));
 

@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import org.springframework.context.ApplicationContext;
+import org.springframework.http.ResponseEntity;
 import org.springframework.web.client.RestClient;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
@@ -81,6 +82,43 @@ class TimeoutCoolDownTests {
 	}
 
 	/** A backend that answers at once, warmed up: a cold JVM's first exchange may outlast a short timeout. */
+	@Test
+	void aRequestWhoseEveryBackendTimedOutGets503WithTheTimeUntilTheFirstProbe() throws IOException {
+		// only to warm the JVM up: a cold first exchange may outlast the short timeout
+		healthy();
+		try (RawBackend one = new RawBackend(TimeoutCoolDownTests::hang);
+				RawBackend two = new RawBackend(TimeoutCoolDownTests::hang)) {
+			BalancedApp.runner()
+				.withPropertyValues("openai.lb.response-timeout=1s", "openai.lb.timeout-cool-down=30s")
+				.withPropertyValues(BalancedApp.backend(0, "one", one.url(), 1))
+				.withPropertyValues(BalancedApp.backend(1, "two", two.url(), 2))
+				.run((context) -> {
+					ResponseEntity<String> first = unavailable(context);
+					assertThat(first.getBody()).contains("one: TimeoutException (no response within 1000 ms)",
+							"two: TimeoutException (no response within 1000 ms)");
+					ResponseEntity<String> next = unavailable(context);
+					assertThat(next.getBody()).contains("one: CIRCUIT_OPEN", "two: CIRCUIT_OPEN");
+					// the second request waited for neither
+					LoadBalancer balancer = context.getBean(LoadBalancer.class);
+					assertThat(balancer.backend("one").counts().attempts()).isEqualTo(1);
+					assertThat(balancer.backend("two").counts().attempts()).isEqualTo(1);
+				});
+		}
+	}
+
+	/** A call answered with the synthetic 503 and the seconds until a backend is probed again. */
+	private static ResponseEntity<String> unavailable(ApplicationContext context) {
+		ResponseEntity<String> answer = BalancedApp.webClient(context).post()
+			.uri(CHAT)
+			.bodyValue("{}")
+			.exchangeToMono((response) -> response.toEntity(String.class))
+			.block();
+		assertThat(answer.getStatusCode().value()).isEqualTo(503);
+		assertThat(answer.getHeaders().getFirst("x-openai-lb")).isEqualTo("unavailable");
+		assertThat(Long.parseLong(answer.getHeaders().getFirst("Retry-After"))).isBetween(1L, 30L);
+		return answer;
+	}
+
 	private WireMockServer healthy() {
 		WireMockServer healthy = this.backends.start();
 		healthy.stubFor(post(anyUrl()).willReturn(okJson("{\"from\":\"healthy\"}")));
