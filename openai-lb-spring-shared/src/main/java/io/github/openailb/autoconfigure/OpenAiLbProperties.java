@@ -267,13 +267,13 @@ public class OpenAiLbProperties {
 
 		/**
 		 * Unique name of the backend, used in logs, metric tags, health details and as its
-		 * circuit-breaker name.
+		 * circuit-breaker name. Required.
 		 */
 		private String name;
 
 		/**
 		 * Base URL of the instance: scheme, host, optional port and path prefix, e.g.
-		 * https://my-instance.openai.azure.com.
+		 * https://my-instance.openai.azure.com. Required.
 		 */
 		private String url;
 
