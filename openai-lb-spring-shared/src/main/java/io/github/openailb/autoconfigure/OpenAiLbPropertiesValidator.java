@@ -49,8 +49,8 @@ class OpenAiLbPropertiesValidator implements BeanFactoryPostProcessor {
 
 	private static final Logger logger = LoggerFactory.getLogger(OpenAiLbPropertiesValidator.class);
 
-	/** The bean whose configuration is validated; absent when the application brings its own. */
-	static final String BALANCER_CONFIG_BEAN = "openAiLbBalancerConfig";
+	/** The beans built from the properties; absent (backed off) when the application brings its own. */
+	private static final List<String> PROPERTY_BASED_BEANS = List.of("openAiLbBalancerConfig", "openAiLoadBalancer");
 
 	private static final ConfigurationPropertyName PREFIX = ConfigurationPropertyName.of(BalancerConfig.PREFIX);
 
@@ -69,7 +69,7 @@ class OpenAiLbPropertiesValidator implements BeanFactoryPostProcessor {
 
 	@Override
 	public void postProcessBeanFactory(ConfigurableListableBeanFactory beanFactory) {
-		if (beanFactory.containsBeanDefinition(BALANCER_CONFIG_BEAN)) {
+		if (PROPERTY_BASED_BEANS.stream().allMatch(beanFactory::containsBeanDefinition)) {
 			try {
 				validate(this.environment, beanFactory.getBeanClassLoader());
 			}

@@ -6,6 +6,8 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 import io.github.openailb.autoconfigure.OpenAiLbAutoConfiguration;
+import io.github.openailb.core.BalancerConfig;
+import io.github.openailb.core.LoadBalancer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -228,6 +230,16 @@ class StartUpMistakesTests {
 							+ " over plain http:// to gw.example.com")
 					.doesNotContain(KEY);
 			});
+	}
+
+	@Test
+	void notCheckedWhenTheApplicationBringsItsOwnEngine() {
+		LoadBalancer own = LoadBalancer.builder(BalancerConfig.builder()
+			.backend(new BalancerConfig.BackendBuilder().name("mine").url("https://mine.example.com"))
+			.build()).build();
+		this.runner.withPropertyValues("openai.lb.backends[0].wieght=3")
+			.withBean(LoadBalancer.class, () -> own)
+			.run((context) -> assertThat(context).hasNotFailed());
 	}
 
 	private static long warnings(CapturedOutput output, String text) {
