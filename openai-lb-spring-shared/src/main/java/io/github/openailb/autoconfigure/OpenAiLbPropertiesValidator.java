@@ -99,8 +99,19 @@ class OpenAiLbPropertiesValidator implements BeanFactoryPostProcessor {
 		catch (InvalidConfigurationException ex) {
 			problems.addAll(ex);
 		}
-		problems.throwIfAny();
+		firstPerProperty(problems).throwIfAny();
 		warnIfEveryBackendDisabled(properties);
+	}
+
+	/** {@code response-timeout=-5} is first a number without a unit; its sign is a second-order issue. */
+	private static ConfigurationProblems firstPerProperty(ConfigurationProblems problems) {
+		ConfigurationProblems first = new ConfigurationProblems();
+		for (ConfigurationProblems.Problem problem : problems.list()) {
+			if (!first.has(problem.property())) {
+				first.add(problem.property(), problem.problem(), problem.action());
+			}
+		}
+		return first;
 	}
 
 	/**

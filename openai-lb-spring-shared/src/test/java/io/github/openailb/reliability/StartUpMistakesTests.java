@@ -120,6 +120,14 @@ class StartUpMistakesTests {
 	}
 
 	@Test
+	void aPropertyIsReportedOnceWithItsFirstProblem() {
+		this.runner.withPropertyValues("openai.lb.response-timeout=-5").run((context) -> {
+			FailureAnalysis analysis = analysis(context);
+			assertThat(analysis.getDescription()).contains("'-5' has no unit").doesNotContain("positive duration");
+		});
+	}
+
+	@Test
 	void aPlaceholderInsideAKeyNamesTheVariableButNotTheRestOfTheValue() {
 		this.runner.withPropertyValues("openai.lb.backends[0].api-key=sk-partial-secret-${MISSING_SUFFIX_VARIABLE}")
 			.run((context) -> {
