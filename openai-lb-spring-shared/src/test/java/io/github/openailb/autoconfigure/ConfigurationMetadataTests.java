@@ -52,7 +52,7 @@ class ConfigurationMetadataTests {
 			assertThat(entry).as(leaf.name()).isNotNull();
 			assertThat(entry.path("type").asText()).as(leaf.name())
 				.isEqualTo(ClassUtils.resolvePrimitiveIfNecessary(leaf.type()).getName());
-			assertThat(entry.path("description").asText()).as(leaf.name()).isNotBlank().endsWith(".");
+			assertThat(entry.path("description").asText()).as(leaf.name()).isNotBlank();
 		}
 	}
 
