@@ -98,7 +98,7 @@ public record BalancerConfig(List<BackendConfig> backends, Duration defaultRetry
 	}
 
 	/**
-	 * Builds a {@link BalancerConfig}, reporting the first problem with its property path.
+	 * Builds a {@link BalancerConfig}, reporting every problem with its property path.
 	 */
 	public static final class Builder {
 
@@ -198,44 +198,49 @@ public record BalancerConfig(List<BackendConfig> backends, Duration defaultRetry
 		/**
 		 * Validate and build.
 		 * @return the configuration
-		 * @throws InvalidConfigurationException naming the first property at fault
+		 * @throws InvalidConfigurationException naming every property at fault
 		 */
 		public BalancerConfig build() {
-			requirePositive(this.defaultRetryAfter, "default-retry-after", "10s");
-			requirePositive(this.maxCoolDown, "max-cool-down", "5m");
-			notNegative(this.maxWait, "max-wait", "fail fast");
-			notNegative(this.timeoutCoolDown, "timeout-cool-down", "never leave a backend alone after a timeout");
+			ConfigurationProblems problems = new ConfigurationProblems();
+			positive(problems, this.defaultRetryAfter, "default-retry-after", "10s");
+			positive(problems, this.maxCoolDown, "max-cool-down", "5m");
+			notNegative(problems, this.maxWait, "max-wait", "fail fast");
+			notNegative(problems, this.timeoutCoolDown, "timeout-cool-down",
+					"never leave a backend alone after a timeout");
 			if (this.backends.isEmpty()) {
-				throw new InvalidConfigurationException(PREFIX + ".backends", "no backend is configured",
+				problems.add(PREFIX + ".backends", "no backend is configured",
 						"List at least one backend with a name and a url, e.g. openai.lb.backends[0].name=primary "
 								+ "and openai.lb.backends[0].url=https://my-instance.openai.azure.com");
 			}
 			List<BackendConfig> built = new ArrayList<>(this.backends.size());
 			Set<String> names = new HashSet<>();
 			for (int i = 0; i < this.backends.size(); i++) {
-				BackendConfig backend = this.backends.get(i).build(PREFIX + ".backends[" + i + "]");
+				BackendConfig backend = this.backends.get(i).build(PREFIX + ".backends[" + i + "]", problems);
+				if (backend == null) {
+					continue;
+				}
 				if (!names.add(backend.name())) {
-					throw new InvalidConfigurationException(PREFIX + ".backends[" + i + "].name",
+					problems.add(PREFIX + ".backends[" + i + "].name",
 							"the name '" + backend.name() + "' is used by another backend",
 							"Give every backend a unique name; it identifies the backend in logs, metrics, health "
 									+ "and circuit-breaker settings.");
 				}
 				built.add(backend);
 			}
+			Stateful stateful = stateful(problems, built, names);
+			problems.throwIfAny();
 			return new BalancerConfig(List.copyOf(built), this.defaultRetryAfter, this.maxCoolDown, this.maxWait,
-					(this.strategy != null) ? this.strategy : Strategy.HEADROOM, this.timeoutCoolDown,
-					stateful(built, names));
+					(this.strategy != null) ? this.strategy : Strategy.HEADROOM, this.timeoutCoolDown, stateful);
 		}
 
-		private Stateful stateful(List<BackendConfig> built, Set<String> names) {
+		private Stateful stateful(ConfigurationProblems problems, List<BackendConfig> built, Set<String> names) {
 			StatefulMode mode = (this.statefulMode != null) ? this.statefulMode : StatefulMode.HOME;
 			String home = (this.statefulBackend != null) ? this.statefulBackend.strip() : "";
 			if (home.isEmpty()) {
 				return new Stateful(mode, Stateful.defaultHome(built));
 			}
 			if (!names.contains(home)) {
-				throw new InvalidConfigurationException(PREFIX + ".stateful.backend",
-						"'" + home + "' is not the name of a configured backend",
+				problems.add(PREFIX + ".stateful.backend", "'" + home + "' is not the name of a configured backend",
 						"Set " + PREFIX + ".stateful.backend to one of " + String.join(", ", names(built))
 								+ ", or remove it to use the first enabled backend of the highest priority.");
 			}
@@ -246,10 +251,10 @@ public record BalancerConfig(List<BackendConfig> backends, Duration defaultRetry
 			return built.stream().map(BackendConfig::name).toList();
 		}
 
-		private static void notNegative(Duration value, String property, String zeroMeans) {
+		private static void notNegative(ConfigurationProblems problems, Duration value, String property,
+				String zeroMeans) {
 			if (value == null || value.isNegative()) {
-				throw new InvalidConfigurationException(PREFIX + "." + property,
-						"must not be negative but was " + value,
+				problems.add(PREFIX + "." + property, "must not be negative but was " + value,
 						"Set " + PREFIX + "." + property + " to 0s (" + zeroMeans + ") or a positive duration such as 2s.");
 			}
 		}
@@ -409,68 +414,93 @@ public record BalancerConfig(List<BackendConfig> backends, Duration defaultRetry
 			return this;
 		}
 
-		BackendConfig build(String path) {
+		BackendConfig build(String path, ConfigurationProblems problems) {
+			int before = problems.list().size();
 			if (this.name == null || this.name.isBlank()) {
-				throw new InvalidConfigurationException(path + ".name", "is missing or blank",
-						"Give the backend a unique name such as 'eastus-ptu'.");
+				problems.add(path + ".name", "is missing or blank", "Give the backend a unique name such as 'eastus-ptu'.");
 			}
-			if (!this.name.matches("[A-Za-z0-9._-]+")) {
-				throw new InvalidConfigurationException(path + ".name",
+			else if (!this.name.matches("[A-Za-z0-9._-]+")) {
+				problems.add(path + ".name",
 						"'" + this.name + "' contains characters other than letters, digits, '.', '_' and '-'",
 						"Use a simple name such as 'eastus-ptu'; it becomes a metric tag and a circuit-breaker name.");
 			}
-			URI uri = parseUrl(path + ".url");
+			URI uri = parseUrl(path + ".url", problems);
 			if (this.priority < 1) {
-				throw new InvalidConfigurationException(path + ".priority", "must be 1 or more but was " + this.priority,
+				problems.add(path + ".priority", "must be 1 or more but was " + this.priority,
 						"Use 1 for the preferred tier, 2 for the next one, and so on.");
 			}
 			if (this.weight < 1) {
-				throw new InvalidConfigurationException(path + ".weight", "must be 1 or more but was " + this.weight,
+				problems.add(path + ".weight", "must be 1 or more but was " + this.weight,
 						"Use a positive weight; remove the backend or set enabled=false to send it no traffic.");
 			}
 			if (this.rpm < 0 || this.tpm < 0) {
-				throw new InvalidConfigurationException(path + ((this.rpm < 0) ? ".rpm" : ".tpm"), "must not be negative",
+				problems.add(path + ((this.rpm < 0) ? ".rpm" : ".tpm"), "must not be negative",
 						"Use 0 (no client-side budget) or the instance's quota per minute.");
+			}
+			// an empty key usually is a variable that resolved to nothing: never silently another credential
+			if (this.apiKey != null && this.apiKey.isBlank()) {
+				problems.add(path + ".api-key", "is blank",
+						"Set the backend's key, or remove the property; to authenticate with Microsoft Entra ID "
+								+ "instead, remove api-key and set " + path + ".auth=entra.");
 			}
 			String key = (this.apiKey == null || this.apiKey.isBlank()) ? null : this.apiKey.strip();
 			String model = (this.deployment == null || this.deployment.isBlank()) ? null : this.deployment.strip();
 			if (model != null && !model.matches("[A-Za-z0-9._:-]+")) {
-				throw new InvalidConfigurationException(path + ".deployment",
-						"'" + model + "' is not a valid deployment name",
+				problems.add(path + ".deployment", "'" + model + "' is not a valid deployment name",
 						"Use the deployment name exactly as shown for this instance, letters, digits, '.', '_', ':' or '-'.");
+			}
+			if (problems.list().size() > before) {
+				return null;
 			}
 			return new BackendConfig(this.name, uri, this.priority, this.weight, key,
 					(this.keyStyle != null) ? this.keyStyle : KeyStyle.API_KEY, model, this.enabled, this.rpm, this.tpm);
 		}
 
-		private URI parseUrl(String path) {
+		private URI parseUrl(String path, ConfigurationProblems problems) {
 			String fix = "Set it to the instance's base URL, e.g. https://my-instance.openai.azure.com "
 					+ "(a path prefix such as https://gateway.example.com/ai is allowed; no query string).";
 			if (this.url == null || this.url.isBlank()) {
-				throw new InvalidConfigurationException(path, "is missing or blank", fix);
+				problems.add(path, "is missing or blank", fix);
+				return null;
 			}
 			URI uri;
 			try {
 				uri = new URI(this.url.strip());
 			}
 			catch (URISyntaxException ex) {
-				throw new InvalidConfigurationException(path, "'" + redacted(this.url) + "' is not a valid URL", fix);
+				problems.add(path, "'" + redacted(this.url) + "' is not a valid URL", fix);
+				return null;
 			}
 			String scheme = (uri.getScheme() != null) ? uri.getScheme().toLowerCase(Locale.ROOT) : "";
 			if (!scheme.equals("http") && !scheme.equals("https")) {
-				throw new InvalidConfigurationException(path, "'" + redacted(this.url) + "' must start with https:// or http://",
-						fix);
+				problems.add(path, "'" + redacted(this.url) + "' must start with https:// or http://", fix);
+				return null;
 			}
 			if (uri.getHost() == null || uri.getHost().isBlank()) {
-				throw new InvalidConfigurationException(path, "'" + redacted(this.url) + "' has no host", fix);
+				problems.add(path, "'" + redacted(this.url) + "' has no host", fix);
+				return null;
 			}
 			if (uri.getRawQuery() != null || uri.getRawFragment() != null || uri.getRawUserInfo() != null) {
-				throw new InvalidConfigurationException(path,
-						"must not contain a query string, fragment or user info", fix);
+				problems.add(path, "must not contain a query string, fragment or user info", fix);
+				return null;
+			}
+			if (uri.getPort() != -1 && (uri.getPort() < 1 || uri.getPort() > 65535)) {
+				problems.add(path, "'" + redacted(this.url) + "' has port " + uri.getPort() + ", outside 1 to 65535",
+						"Use the instance's port (443 for https, the default when none is given) or leave it out.");
+				return null;
 			}
 			String prefix = (uri.getRawPath() != null) ? uri.getRawPath() : "";
 			while (prefix.endsWith("/")) {
 				prefix = prefix.substring(0, prefix.length() - 1);
+			}
+			// the caller's path (/openai/deployments/{x}/...) is appended to the URL: it would appear twice
+			if (prefix.toLowerCase(Locale.ROOT).contains("/openai/deployments")) {
+				problems.add(path, "'" + redacted(this.url) + "' already contains /openai/deployments/..., which "
+						+ "the caller's request path adds again",
+						"Set it to the instance's base URL only, e.g. https://my-instance.openai.azure.com, and name "
+								+ "a deployment that differs from the caller's with " + path.replace(".url", ".deployment")
+								+ ".");
+				return null;
 			}
 			return URI.create(scheme + "://" + uri.getRawAuthority() + prefix);
 		}
@@ -485,9 +515,21 @@ public record BalancerConfig(List<BackendConfig> backends, Duration defaultRetry
 	 * @throws InvalidConfigurationException naming the property when it is not
 	 */
 	public static void requirePositive(Duration value, String property, String example) {
+		ConfigurationProblems problems = new ConfigurationProblems();
+		positive(problems, value, property, example);
+		problems.throwIfAny();
+	}
+
+	/**
+	 * Record a problem when a duration property is not positive.
+	 * @param problems where to record it
+	 * @param value the value
+	 * @param property the property name under {@value #PREFIX}, e.g. {@code max-cool-down}
+	 * @param example a sensible value to suggest
+	 */
+	public static void positive(ConfigurationProblems problems, Duration value, String property, String example) {
 		if (value == null || value.isNegative() || value.isZero()) {
-			throw new InvalidConfigurationException(PREFIX + "." + property,
-					"must be a positive duration but was " + value,
+			problems.add(PREFIX + "." + property, "must be a positive duration but was " + value,
 					"Set " + PREFIX + "." + property + " to a positive duration such as " + example + ".");
 		}
 	}

@@ -53,14 +53,58 @@ class BalancerConfigTests {
 	}
 
 	@Test
-	void blankKeyAndDeploymentMeanNone() {
+	void blankDeploymentAndNoKeyMeanNone() {
 		BackendConfig a = BalancerConfig.builder()
-			.backend(backend("a").apiKey("  ").deployment(""))
+			.backend(backend("a").apiKey(null).deployment(""))
 			.build()
 			.backends()
 			.get(0);
 		assertThat(a.apiKey()).isNull();
 		assertThat(a.deployment()).isNull();
+	}
+
+	/** Issue #17: an empty key is a variable that resolved to nothing, never silently another credential. */
+	@ParameterizedTest
+	@ValueSource(strings = { "", "   " })
+	void blankKeyIsRefusedAndTheFixNamesEntraId(String key) {
+		assertInvalid(one((b) -> b.apiKey(key)), "openai.lb.backends[0].api-key", "is blank",
+				"openai.lb.backends[0].auth=entra");
+	}
+
+	@ParameterizedTest
+	@ValueSource(strings = { "https://a.example.com:99999", "https://a.example.com:0", "http://a.example.com:65536/ai" })
+	void portOutOfRange(String url) {
+		assertInvalid(one((b) -> b.url(url)), "openai.lb.backends[0].url", "outside 1 to 65535", "port");
+	}
+
+	@ParameterizedTest
+	@ValueSource(strings = { "https://a.openai.azure.com/openai/deployments/gpt-4o",
+			"https://a.openai.azure.com/openai/deployments/gpt-4o/chat/completions",
+			"https://gw.example.com/ai/OpenAI/Deployments/x/" })
+	void urlWithTheDeploymentPathWouldBeDoubled(String url) {
+		String all = assertInvalid(second((b) -> b.url(url)), "openai.lb.backends[1].url",
+				"already contains /openai/deployments/", "openai.lb.backends[1].deployment");
+		assertThat(all).contains("base URL only");
+	}
+
+	@Test
+	void everyProblemIsReportedAtOnceInOrder() {
+		InvalidConfigurationException ex = org.assertj.core.api.Assertions.catchThrowableOfType(
+				InvalidConfigurationException.class,
+				() -> BalancerConfig.builder()
+					.maxWait(Duration.ofSeconds(-1))
+					.backend(backend("a").weight(0).url("ftp://a"))
+					.backend(backend("b").name("b c").priority(0))
+					.backend(backend("d"))
+					.backend(backend("d"))
+					.build());
+		assertThat(ex.getProblems()).extracting(ConfigurationProblems.Problem::property)
+			.containsExactly("openai.lb.max-wait", "openai.lb.backends[0].url", "openai.lb.backends[0].weight",
+					"openai.lb.backends[1].name", "openai.lb.backends[1].priority", "openai.lb.backends[3].name");
+		assertThat(ex.getProperty()).isEqualTo("openai.lb.max-wait");
+		assertThat(ex.getMessage()).startsWith("6 problems: openai.lb.max-wait: ").contains("openai.lb.backends[3].name");
+		assertThat(ex.getProblems()).allSatisfy((problem) -> assertThat(problem.action()).isNotBlank());
+		assertThat(ex.getMessage() + ex.getProblems()).doesNotContain(KEY);
 	}
 
 	@Test

@@ -45,6 +45,12 @@ import org.springframework.http.client.reactive.ClientHttpConnector;
 		BackendCredentialsConfigurations.KeyCredentialsConfiguration.class })
 public class OpenAiLbAutoConfiguration {
 
+	/** Static: it checks the settings before any bean binds them (see the class). */
+	@Bean
+	static OpenAiLbPropertiesValidator openAiLbPropertiesValidator(Environment environment) {
+		return new OpenAiLbPropertiesValidator(environment);
+	}
+
 	@Bean
 	@ConditionalOnMissingBean
 	BalancerConfig openAiLbBalancerConfig(OpenAiLbProperties properties, ResourceLoader resourceLoader) {

@@ -6,13 +6,14 @@ import java.util.List;
 
 import io.github.openailb.auth.AuthMode;
 import io.github.openailb.core.BalancerConfig;
-import io.github.openailb.core.InvalidConfigurationException;
+import io.github.openailb.core.ConfigurationProblems;
 import io.github.openailb.core.KeyStyle;
 import io.github.openailb.core.StatefulMode;
 import io.github.openailb.core.Strategy;
 import io.github.openailb.transport.TransportConfig;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.util.ClassUtils;
 import org.springframework.util.unit.DataSize;
 
 /**
@@ -226,12 +227,35 @@ public class OpenAiLbProperties {
 	 * @throws io.github.openailb.core.InvalidConfigurationException naming the property
 	 */
 	void checkStoreAvailable(ClassLoader classLoader) {
-		if (this.state.getStore() == Store.REDIS && !org.springframework.util.ClassUtils
-			.isPresent("org.springframework.data.redis.connection.RedisConnectionFactory", classLoader)) {
-			throw new InvalidConfigurationException(BalancerConfig.PREFIX + ".state.store",
-					"is redis but Spring Data Redis is not on the classpath",
+		ConfigurationProblems problems = new ConfigurationProblems();
+		checkStoreAvailable(classLoader, problems);
+		problems.throwIfAny();
+	}
+
+	void checkStoreAvailable(ClassLoader classLoader, ConfigurationProblems problems) {
+		if (this.state.getStore() != Store.REDIS) {
+			return;
+		}
+		String property = BalancerConfig.PREFIX + ".state.store";
+		if (!ClassUtils.isPresent("org.springframework.data.redis.connection.RedisConnectionFactory", classLoader)) {
+			problems.add(property, "is redis but Spring Data Redis is not on the classpath",
 					"Add org.springframework.boot:spring-boot-starter-data-redis (Lettuce) to the application, "
 							+ "or set openai.lb.state.store=local.");
+		}
+		else if (!ClassUtils.isPresent("io.lettuce.core.RedisClient", classLoader)) {
+			// the shared state subscribes through Lettuce; with Jedis alone it would silently stay local
+			problems.add(property, "is redis but Lettuce (io.lettuce:lettuce-core) is not on the classpath",
+					"Keep Lettuce, which spring-boot-starter-data-redis brings (if you excluded it for Jedis, add "
+							+ "io.lettuce:lettuce-core back), or set openai.lb.state.store=local.");
+		}
+		if (this.state.getNamespace() == null || this.state.getNamespace().isBlank()) {
+			problems.add(BalancerConfig.PREFIX + ".state.namespace", "is blank",
+					"Set openai.lb.state.namespace to a name shared by the instances of this application");
+		}
+		if (this.state.getTimeout() == null || this.state.getTimeout().isNegative()
+				|| this.state.getTimeout().isZero()) {
+			problems.add(BalancerConfig.PREFIX + ".state.timeout", "must be positive",
+					"Set openai.lb.state.timeout to a short positive duration such as 500ms");
 		}
 	}
 
@@ -270,13 +294,13 @@ public class OpenAiLbProperties {
 
 		/**
 		 * Unique name of the backend, used in logs, metric tags, health details and as its
-		 * circuit-breaker name.
+		 * circuit-breaker name. Required.
 		 */
 		private String name;
 
 		/**
 		 * Base URL of the instance: scheme, host, optional port and path prefix, e.g.
-		 * https://my-instance.openai.azure.com.
+		 * https://my-instance.openai.azure.com. Required.
 		 */
 		private String url;
 

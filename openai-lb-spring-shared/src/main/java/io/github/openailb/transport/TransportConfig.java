@@ -3,6 +3,7 @@ package io.github.openailb.transport;
 import java.time.Duration;
 
 import io.github.openailb.core.BalancerConfig;
+import io.github.openailb.core.ConfigurationProblems;
 import io.github.openailb.core.InvalidConfigurationException;
 
 /**
@@ -31,7 +32,7 @@ public record TransportConfig(Duration connectTimeout, Duration responseTimeout,
 	}
 
 	/**
-	 * Builds a {@link TransportConfig}, reporting the first problem with its property path.
+	 * Builds a {@link TransportConfig}, reporting every problem with its property path.
 	 */
 	public static final class Builder {
 
@@ -113,28 +114,30 @@ public record TransportConfig(Duration connectTimeout, Duration responseTimeout,
 		/**
 		 * Validate and build.
 		 * @return the configuration
-		 * @throws InvalidConfigurationException naming the first property at fault
+		 * @throws InvalidConfigurationException naming every property at fault
 		 */
 		public TransportConfig build() {
-			BalancerConfig.requirePositive(this.connectTimeout, "connect-timeout", "5s");
-			BalancerConfig.requirePositive(this.responseTimeout, "response-timeout", "120s");
-			BalancerConfig.requirePositive(this.maxDuration, "max-duration", "10m");
+			ConfigurationProblems problems = new ConfigurationProblems();
+			BalancerConfig.positive(problems, this.connectTimeout, "connect-timeout", "5s");
+			BalancerConfig.positive(problems, this.responseTimeout, "response-timeout", "120s");
+			BalancerConfig.positive(problems, this.maxDuration, "max-duration", "10m");
 			if (this.maxConnections < 1) {
-				throw new InvalidConfigurationException(BalancerConfig.PREFIX + ".pool.max-connections",
+				problems.add(BalancerConfig.PREFIX + ".pool.max-connections",
 						"must be 1 or more but was " + this.maxConnections,
 						"Set it to the most connections one backend may have open at once, e.g. 500.");
 			}
 			if (this.maxPendingAcquires < 1) {
-				throw new InvalidConfigurationException(BalancerConfig.PREFIX + ".pool.max-pending-acquires",
+				problems.add(BalancerConfig.PREFIX + ".pool.max-pending-acquires",
 						"must be 1 or more but was " + this.maxPendingAcquires,
 						"Set it to how many requests may queue for a busy backend's connection, e.g. 1000; "
 								+ "beyond it an attempt fails over at once.");
 			}
 			if (this.maxRequestBody < 1 || this.maxRequestBody > Integer.MAX_VALUE) {
-				throw new InvalidConfigurationException(BalancerConfig.PREFIX + ".max-request-body",
+				problems.add(BalancerConfig.PREFIX + ".max-request-body",
 						"must be between 1B and 2047MB but was " + this.maxRequestBody + " bytes",
 						"Set it to the largest request you send, e.g. 64MB.");
 			}
+			problems.throwIfAny();
 			return new TransportConfig(this.connectTimeout, this.responseTimeout, this.maxDuration,
 					this.maxConnections, this.maxPendingAcquires, this.maxRequestBody);
 		}

@@ -96,7 +96,7 @@ class StartUpErrorTests {
 	}
 
 	/** The analyzers Spring Boot would consult: those registered in spring.factories. */
-	private static List<FailureAnalyzer> analyzers() {
+	static List<FailureAnalyzer> analyzers() {
 		return SpringFactoriesLoader.forDefaultResourceLocation(StartUpErrorTests.class.getClassLoader())
 			// Boot's own analyzers need constructor arguments: only ours matter here
 			.load(FailureAnalyzer.class, null, (type, name, failure) -> {
