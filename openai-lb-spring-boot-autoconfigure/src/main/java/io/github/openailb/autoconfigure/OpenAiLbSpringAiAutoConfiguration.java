@@ -49,8 +49,11 @@ public class OpenAiLbSpringAiAutoConfiguration {
 
 		@Bean
 		@ConditionalOnMissingBean
-		BalancingAzureHttpClient openAiLbAzureHttpClient(@OpenAiLoadBalanced BalancingClientHttpConnector connector) {
-			return new BalancingAzureHttpClient(connector);
+		BalancingAzureHttpClient openAiLbAzureHttpClient(
+				@OpenAiLoadBalanced ObjectProvider<BalancingClientHttpConnector> connector,
+				ObjectProvider<BalancingClientHttpConnector> applicationConnector) {
+			return new BalancingAzureHttpClient(
+					OpenAiLbAutoConfiguration.balancingConnector(connector, applicationConnector));
 		}
 
 		/**

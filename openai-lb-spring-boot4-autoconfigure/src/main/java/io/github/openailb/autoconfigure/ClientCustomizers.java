@@ -41,11 +41,15 @@ final class ClientCustomizers {
 
 		@Bean
 		@Order(Ordered.LOWEST_PRECEDENCE)
-		WebClientCustomizer openAiLbWebClientCustomizer(@OpenAiLoadBalanced BalancingClientHttpConnector connector,
+		WebClientCustomizer openAiLbWebClientCustomizer(
+				@OpenAiLoadBalanced ObjectProvider<BalancingClientHttpConnector> connector,
+				ObjectProvider<BalancingClientHttpConnector> applicationBalancingConnector,
 				ObjectProvider<ClientHttpConnector> applicationConnector) {
 			// requests to other hosts keep going through the application's own connector
 			ClientHttpConnector passThrough = applicationConnector.getIfAvailable(ReactorClientHttpConnector::new);
-			BalancingClientHttpConnector balanced = connector.withPassThrough(passThrough);
+			BalancingClientHttpConnector balanced = OpenAiLbAutoConfiguration
+				.balancingConnector(connector, applicationBalancingConnector)
+				.withPassThrough(passThrough);
 			return (builder) -> builder.clientConnector(balanced);
 		}
 

@@ -40,8 +40,11 @@ public class OpenAiLbClientsAutoConfiguration {
 
 		@Bean
 		@ConditionalOnMissingBean
-		BalancingClientHttpRequestInterceptor openAiLbRequestInterceptor(@OpenAiLoadBalanced BalancingClientHttpConnector connector) {
-			return new BalancingClientHttpRequestInterceptor(connector);
+		BalancingClientHttpRequestInterceptor openAiLbRequestInterceptor(
+				@OpenAiLoadBalanced ObjectProvider<BalancingClientHttpConnector> connector,
+				ObjectProvider<BalancingClientHttpConnector> applicationConnector) {
+			return new BalancingClientHttpRequestInterceptor(
+					OpenAiLbAutoConfiguration.balancingConnector(connector, applicationConnector));
 		}
 
 		@Bean(defaultCandidate = false)
@@ -62,9 +65,11 @@ public class OpenAiLbClientsAutoConfiguration {
 		@Bean(defaultCandidate = false)
 		@OpenAiLoadBalanced
 		@ConditionalOnMissingBean(name = "openAiLbWebClient")
-		WebClient openAiLbWebClient(ObjectProvider<WebClient.Builder> builder, @OpenAiLoadBalanced BalancingClientHttpConnector connector) {
+		WebClient openAiLbWebClient(ObjectProvider<WebClient.Builder> builder,
+				@OpenAiLoadBalanced ObjectProvider<BalancingClientHttpConnector> connector,
+				ObjectProvider<BalancingClientHttpConnector> applicationConnector) {
 			WebClient.Builder base = builder.getIfAvailable(WebClient::builder);
-			return base.clientConnector(connector).baseUrl(BalancingClientHttpConnector.BASE_URL).build();
+			return base.clientConnector(OpenAiLbAutoConfiguration.balancingConnector(connector, applicationConnector)).baseUrl(BalancingClientHttpConnector.BASE_URL).build();
 		}
 
 	}
