@@ -1,6 +1,7 @@
 package io.github.openailb.testsupport;
 
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
 
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
@@ -22,7 +23,12 @@ import org.springframework.boot.autoconfigure.http.HttpMessageConvertersAutoConf
 import org.springframework.boot.autoconfigure.web.client.RestClientAutoConfiguration;
 import org.springframework.boot.autoconfigure.web.reactive.function.client.ClientHttpConnectorAutoConfiguration;
 import org.springframework.boot.autoconfigure.web.reactive.function.client.WebClientAutoConfiguration;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.web.client.RestClientCustomizer;
+import org.springframework.boot.web.reactive.function.client.WebClientCustomizer;
 import org.springframework.context.ApplicationContext;
+import org.springframework.web.client.RestClient;
+import org.springframework.web.reactive.function.client.WebClient;
 
 /**
  * What the shared tests need from Spring Boot 3, whose classes sit elsewhere in Boot 4. The Boot 4
@@ -58,6 +64,20 @@ public final class BootLine {
 	public static final Class<?> HEALTH_INDICATOR = HealthIndicator.class;
 
 	private BootLine() {
+	}
+
+	/** An application's own {@code RestClientCustomizer} (unordered), whose type moved in Boot 4. */
+	public static ApplicationContextRunner withRestClientCustomizer(ApplicationContextRunner runner,
+			Consumer<RestClient.Builder> customizer) {
+		return runner.withBean("applicationRestClientCustomizer", RestClientCustomizer.class,
+				() -> customizer::accept);
+	}
+
+	/** An application's own {@code WebClientCustomizer} (unordered), whose type moved in Boot 4. */
+	public static ApplicationContextRunner withWebClientCustomizer(ApplicationContextRunner runner,
+			Consumer<WebClient.Builder> customizer) {
+		return runner.withBean("applicationWebClientCustomizer", WebClientCustomizer.class,
+				() -> customizer::accept);
 	}
 
 	/** The health a {@code HealthIndicator} bean reports, as status code and details. */

@@ -1,6 +1,7 @@
 package io.github.openailb.testsupport;
 
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
 
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
@@ -22,9 +23,14 @@ import org.springframework.boot.http.converter.autoconfigure.HttpMessageConverte
 import org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration;
 import org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration;
 import org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration;
+import org.springframework.boot.restclient.RestClientCustomizer;
 import org.springframework.boot.restclient.autoconfigure.RestClientAutoConfiguration;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.webclient.WebClientCustomizer;
 import org.springframework.boot.webclient.autoconfigure.WebClientAutoConfiguration;
 import org.springframework.context.ApplicationContext;
+import org.springframework.web.client.RestClient;
+import org.springframework.web.reactive.function.client.WebClient;
 
 /**
  * What the shared tests need from Spring Boot 4, whose classes sit elsewhere than in Boot 3. The
@@ -61,6 +67,20 @@ public final class BootLine {
 	public static final Class<?> HEALTH_INDICATOR = HealthIndicator.class;
 
 	private BootLine() {
+	}
+
+	/** An application's own {@code RestClientCustomizer} (unordered), whose type moved in Boot 4. */
+	public static ApplicationContextRunner withRestClientCustomizer(ApplicationContextRunner runner,
+			Consumer<RestClient.Builder> customizer) {
+		return runner.withBean("applicationRestClientCustomizer", RestClientCustomizer.class,
+				() -> customizer::accept);
+	}
+
+	/** An application's own {@code WebClientCustomizer} (unordered), whose type moved in Boot 4. */
+	public static ApplicationContextRunner withWebClientCustomizer(ApplicationContextRunner runner,
+			Consumer<WebClient.Builder> customizer) {
+		return runner.withBean("applicationWebClientCustomizer", WebClientCustomizer.class,
+				() -> customizer::accept);
 	}
 
 	/** The health a {@code HealthIndicator} bean reports, as status code and details. */
