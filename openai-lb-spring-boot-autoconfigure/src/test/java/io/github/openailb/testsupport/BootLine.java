@@ -40,6 +40,10 @@ public final class BootLine {
 	public static final Class<?>[] WEB_CLIENT = { ClientHttpConnectorAutoConfiguration.class,
 			WebClientAutoConfiguration.class };
 
+	/** Boot's {@code ReactorResourceFactory}, which disposes Reactor Netty's global resources on close. */
+	public static final Class<?>[] REACTOR_RESOURCES = {
+			org.springframework.boot.autoconfigure.http.client.reactive.ClientHttpConnectorAutoConfiguration.class };
+
 	/** Boot's {@code RestClient.Builder} with its message converters. */
 	public static final Class<?>[] REST_CLIENT = { HttpMessageConvertersAutoConfiguration.class,
 			RestClientAutoConfiguration.class };

@@ -42,6 +42,9 @@ public final class BootLine {
 	public static final Class<?>[] WEB_CLIENT = { ReactiveHttpClientAutoConfiguration.class,
 			WebClientAutoConfiguration.class };
 
+	/** Boot's {@code ReactorResourceFactory}, which disposes Reactor Netty's global resources on close. */
+	public static final Class<?>[] REACTOR_RESOURCES = { ReactiveHttpClientAutoConfiguration.class };
+
 	/** Boot's {@code RestClient.Builder} with its message converters. */
 	public static final Class<?>[] REST_CLIENT = { HttpMessageConvertersAutoConfiguration.class,
 			RestClientAutoConfiguration.class };
