@@ -45,14 +45,6 @@ public final class BalancingClientHttpRequestFactory implements ClientHttpReques
 		this.delegate = delegate;
 	}
 
-	/**
-	 * Return the factory of the requests that are not balanced.
-	 * @return the application's factory
-	 */
-	public ClientHttpRequestFactory delegate() {
-		return this.delegate;
-	}
-
 	@Override
 	public ClientHttpRequest createRequest(URI uri, HttpMethod httpMethod) throws IOException {
 		if (!BalancingClientHttpConnector.isBalanced(uri)) {
