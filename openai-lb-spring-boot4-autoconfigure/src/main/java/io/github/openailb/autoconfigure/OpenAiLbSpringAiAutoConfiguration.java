@@ -32,7 +32,8 @@ public class OpenAiLbSpringAiAutoConfiguration {
 	BalancingOkHttpInterceptor openAiLbOkHttpInterceptor(
 			@OpenAiLoadBalanced ObjectProvider<BalancingClientHttpConnector> connector,
 			ObjectProvider<BalancingClientHttpConnector> applicationConnector) {
-		return new BalancingOkHttpInterceptor(OpenAiLbAutoConfiguration.balancingConnector(connector, applicationConnector));
+		return new BalancingOkHttpInterceptor(
+				OpenAiLbAutoConfiguration.balancingConnector(connector, applicationConnector));
 	}
 
 	/**

@@ -70,7 +70,9 @@ public class OpenAiLbClientsAutoConfiguration {
 				@OpenAiLoadBalanced ObjectProvider<BalancingClientHttpConnector> connector,
 				ObjectProvider<BalancingClientHttpConnector> applicationConnector) {
 			WebClient.Builder base = builder.getIfAvailable(WebClient::builder);
-			return base.clientConnector(OpenAiLbAutoConfiguration.balancingConnector(connector, applicationConnector)).baseUrl(BalancingClientHttpConnector.BASE_URL).build();
+			return base.clientConnector(OpenAiLbAutoConfiguration.balancingConnector(connector, applicationConnector))
+				.baseUrl(BalancingClientHttpConnector.BASE_URL)
+				.build();
 		}
 
 	}
