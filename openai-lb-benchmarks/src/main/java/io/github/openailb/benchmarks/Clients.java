@@ -8,7 +8,7 @@ import java.util.function.UnaryOperator;
 import io.github.openailb.auth.ApiKeyCredentials;
 import io.github.openailb.core.BalancerConfig;
 import io.github.openailb.core.LoadBalancer;
-import io.github.openailb.restclient.BalancingClientHttpRequestInterceptor;
+import io.github.openailb.restclient.BalancingClientHttpRequestFactory;
 import io.github.openailb.transport.BalancingClientHttpConnector;
 import io.github.openailb.transport.ReactorTransport;
 import io.github.openailb.transport.TransportConfig;
@@ -73,8 +73,8 @@ final class Clients implements AutoCloseable {
 			.option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) CONNECT_TIMEOUT.toMillis())
 			.responseTimeout(RESPONSE_TIMEOUT);
 		this.rest = RestClient.builder()
-			.requestFactory(new ReactorClientHttpRequestFactory(restHttp))
-			.requestInterceptor(new BalancingClientHttpRequestInterceptor(this.connector))
+			.requestFactory(new BalancingClientHttpRequestFactory(this.connector,
+					new ReactorClientHttpRequestFactory(restHttp)))
 			.build();
 	}
 

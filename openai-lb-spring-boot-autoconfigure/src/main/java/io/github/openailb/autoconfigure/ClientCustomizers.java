@@ -1,18 +1,23 @@
 package io.github.openailb.autoconfigure;
 
-import io.github.openailb.restclient.BalancingClientHttpRequestInterceptor;
+import io.github.openailb.restclient.BalancingClientHttpRequestFactory;
 import io.github.openailb.transport.BalancingClientHttpConnector;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.http.client.ClientHttpRequestFactoryBuilder;
+import org.springframework.boot.http.client.ClientHttpRequestFactorySettings;
 import org.springframework.boot.web.client.RestClientCustomizer;
 import org.springframework.boot.web.reactive.function.client.WebClientCustomizer;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
+import org.springframework.http.client.ClientHttpRequestFactory;
 import org.springframework.http.client.reactive.ClientHttpConnector;
 import org.springframework.http.client.reactive.ReactorClientHttpConnector;
+import org.springframework.util.function.SingletonSupplier;
+import org.springframework.web.reactive.function.client.WebClient;
 
 /**
  * The customizers of the application's client builders on Spring Boot 3, imported by the shared
@@ -24,28 +29,55 @@ final class ClientCustomizers {
 	}
 
 	@Configuration(proxyBeanMethods = false)
-	@ConditionalOnClass(RestClientCustomizer.class)
+	@ConditionalOnClass({ RestClientCustomizer.class, ClientHttpRequestFactoryBuilder.class })
 	static class RestClientCustomizerConfiguration {
 
+		/**
+		 * First, so that a request factory set by a customizer of the application (which runs
+		 * later) replaces ours on that builder. Requests to other hosts go to the factory Boot's
+		 * {@code RestClientAutoConfiguration} would set (from {@code spring.http.client.*} or the
+		 * application's {@code ClientHttpRequestFactoryBuilder} and settings beans), built once, on
+		 * first use.
+		 */
 		@Bean
-		@Order(Ordered.LOWEST_PRECEDENCE)
-		RestClientCustomizer openAiLbRestClientCustomizer(BalancingClientHttpRequestInterceptor interceptor) {
-			return interceptor::applyTo;
+		@Order(Ordered.HIGHEST_PRECEDENCE)
+		RestClientCustomizer openAiLbRestClientCustomizer(
+				@OpenAiLoadBalanced ObjectProvider<BalancingClientHttpConnector> connector,
+				ObjectProvider<BalancingClientHttpConnector> applicationBalancingConnector,
+				ObjectProvider<ClientHttpRequestFactoryBuilder<?>> factoryBuilder,
+				ObjectProvider<ClientHttpRequestFactorySettings> settings) {
+			SingletonSupplier<ClientHttpRequestFactory> application = SingletonSupplier
+				.of(() -> factoryBuilder.getIfAvailable(ClientHttpRequestFactoryBuilder::detect)
+					.build(settings.getIfAvailable(ClientHttpRequestFactorySettings::defaults)));
+			BalancingClientHttpRequestFactory factory = new BalancingClientHttpRequestFactory(
+					OpenAiLbAutoConfiguration.balancingConnector(connector, applicationBalancingConnector),
+					(uri, method) -> application.obtain().createRequest(uri, method));
+			return (builder) -> builder.requestFactory(factory);
 		}
 
 	}
 
+	/** Only with the application's own WebFlux: the starter does not bring it. */
 	@Configuration(proxyBeanMethods = false)
-	@ConditionalOnClass(WebClientCustomizer.class)
+	@ConditionalOnClass({ WebClient.class, WebClientCustomizer.class })
 	static class WebClientCustomizerConfiguration {
 
+		/**
+		 * After Boot's customizer that sets the application's connector (order 0), before the
+		 * application's own customizers (unordered ones run last), so that a connector set by one
+		 * of them replaces ours on that builder.
+		 */
 		@Bean
-		@Order(Ordered.LOWEST_PRECEDENCE)
-		WebClientCustomizer openAiLbWebClientCustomizer(@OpenAiLoadBalanced BalancingClientHttpConnector connector,
+		@Order(1)
+		WebClientCustomizer openAiLbWebClientCustomizer(
+				@OpenAiLoadBalanced ObjectProvider<BalancingClientHttpConnector> connector,
+				ObjectProvider<BalancingClientHttpConnector> applicationBalancingConnector,
 				ObjectProvider<ClientHttpConnector> applicationConnector) {
 			// requests to other hosts keep going through the application's own connector
 			ClientHttpConnector passThrough = applicationConnector.getIfAvailable(ReactorClientHttpConnector::new);
-			BalancingClientHttpConnector balanced = connector.withPassThrough(passThrough);
+			BalancingClientHttpConnector balanced = OpenAiLbAutoConfiguration
+				.balancingConnector(connector, applicationBalancingConnector)
+				.withPassThrough(passThrough);
 			return (builder) -> builder.clientConnector(balanced);
 		}
 

@@ -8,7 +8,6 @@ import com.azure.core.credential.TokenCredential;
 import com.azure.core.http.policy.ExponentialBackoffOptions;
 import com.azure.core.http.policy.RetryOptions;
 import io.github.openailb.azure.BalancingAzureHttpClient;
-import io.github.openailb.restclient.BalancingClientHttpRequestInterceptor;
 import io.github.openailb.core.LoadBalancer;
 import io.github.openailb.transport.BalancingClientHttpConnector;
 
@@ -50,8 +49,11 @@ public class OpenAiLbSpringAiAutoConfiguration {
 
 		@Bean
 		@ConditionalOnMissingBean
-		BalancingAzureHttpClient openAiLbAzureHttpClient(@OpenAiLoadBalanced BalancingClientHttpConnector connector) {
-			return new BalancingAzureHttpClient(connector);
+		BalancingAzureHttpClient openAiLbAzureHttpClient(
+				@OpenAiLoadBalanced ObjectProvider<BalancingClientHttpConnector> connector,
+				ObjectProvider<BalancingClientHttpConnector> applicationConnector) {
+			return new BalancingAzureHttpClient(
+					OpenAiLbAutoConfiguration.balancingConnector(connector, applicationConnector));
 		}
 
 		/**
@@ -91,17 +93,17 @@ public class OpenAiLbSpringAiAutoConfiguration {
 
 		/**
 		 * Boot defines no {@code RestClient.Builder} in a reactive application, and Spring AI
-		 * would then build an unbalanced one for {@code OpenAiChatModel.call()}.
+		 * would then build an unbalanced one for {@code OpenAiChatModel.call()}. The customizers
+		 * include the starter's, which sets the balancing request factory.
 		 */
 		@Bean
 		@Scope("prototype")
 		@ConditionalOnMissingBean
 		@ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.REACTIVE)
-		RestClient.Builder openAiLbRestClientBuilder(ObjectProvider<RestClientCustomizer> customizers,
-				BalancingClientHttpRequestInterceptor interceptor) {
+		RestClient.Builder openAiLbRestClientBuilder(ObjectProvider<RestClientCustomizer> customizers) {
 			RestClient.Builder builder = RestClient.builder();
 			customizers.orderedStream().forEach((customizer) -> customizer.customize(builder));
-			return interceptor.applyTo(builder);
+			return builder;
 		}
 
 	}

@@ -14,6 +14,7 @@ import io.github.openailb.azure.BalancingAzureHttpClient;
 import io.github.openailb.core.LoadBalancer;
 import io.github.openailb.testsupport.PersistentBackend;
 import io.github.openailb.transport.BalancingClientHttpConnector;
+import io.github.openailb.transport.ReactorTransport;
 import io.github.openailb.transport.RequestTooLargeException;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Flux;
@@ -141,7 +142,7 @@ class ResourceBoundsTests {
 						.isThrownBy(() -> web.post().uri(CHAT).bodyValue("{}").retrieve().bodyToMono(String.class)
 							.flatMap((answer) -> blockingCall)
 							.block(Duration.ofSeconds(10)))
-						.withMessageContaining("not supported on the non-blocking thread reactor-http-");
+						.withMessageContaining("not supported on the non-blocking thread " + ReactorTransport.THREAD_PREFIX);
 					// the same call on a thread that may block is fine
 					assertThat(blockingCall.subscribeOn(Schedulers.boundedElastic()).block(Duration.ofSeconds(10)))
 						.isEqualTo("ok");

@@ -1,6 +1,7 @@
 package io.github.openailb.testsupport;
 
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
 
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
@@ -48,7 +49,12 @@ import org.springframework.boot.test.context.assertj.ApplicationContextAssertPro
 import org.springframework.boot.test.context.runner.ReactiveWebApplicationContextRunner;
 import org.springframework.boot.web.context.WebServerApplicationContext;
 import org.springframework.boot.web.reactive.context.AnnotationConfigReactiveWebServerApplicationContext;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.web.client.RestClientCustomizer;
+import org.springframework.boot.web.reactive.function.client.WebClientCustomizer;
 import org.springframework.context.ApplicationContext;
+import org.springframework.web.client.RestClient;
+import org.springframework.web.reactive.function.client.WebClient;
 
 /**
  * What the shared tests need from Spring Boot 3, whose classes sit elsewhere in Boot 4. The Boot 4
@@ -59,6 +65,10 @@ public final class BootLine {
 	/** Boot's {@code WebClient.Builder} over the application's {@code ClientHttpConnector}. */
 	public static final Class<?>[] WEB_CLIENT = { ClientHttpConnectorAutoConfiguration.class,
 			WebClientAutoConfiguration.class };
+
+	/** Boot's {@code ReactorResourceFactory}, which disposes Reactor Netty's global resources on close. */
+	public static final Class<?>[] REACTOR_RESOURCES = {
+			org.springframework.boot.autoconfigure.http.client.reactive.ClientHttpConnectorAutoConfiguration.class };
 
 	/** Boot's {@code RestClient.Builder} with its message converters. */
 	public static final Class<?>[] REST_CLIENT = { HttpMessageConvertersAutoConfiguration.class,
@@ -118,6 +128,20 @@ public final class BootLine {
 		ApplicationContext source = (context instanceof ApplicationContextAssertProvider<?> provider)
 				? provider.getSourceApplicationContext() : context;
 		return ((WebServerApplicationContext) source).getWebServer().getPort();
+	}
+
+	/** An application's own {@code RestClientCustomizer} (unordered), whose type moved in Boot 4. */
+	public static ApplicationContextRunner withRestClientCustomizer(ApplicationContextRunner runner,
+			Consumer<RestClient.Builder> customizer) {
+		return runner.withBean("applicationRestClientCustomizer", RestClientCustomizer.class,
+				() -> customizer::accept);
+	}
+
+	/** An application's own {@code WebClientCustomizer} (unordered), whose type moved in Boot 4. */
+	public static ApplicationContextRunner withWebClientCustomizer(ApplicationContextRunner runner,
+			Consumer<WebClient.Builder> customizer) {
+		return runner.withBean("applicationWebClientCustomizer", WebClientCustomizer.class,
+				() -> customizer::accept);
 	}
 
 	/** The health a {@code HealthIndicator} bean reports, as status code and details. */

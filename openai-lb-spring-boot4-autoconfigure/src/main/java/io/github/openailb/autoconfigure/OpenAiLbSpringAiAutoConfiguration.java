@@ -6,6 +6,7 @@ import io.github.openailb.transport.BalancingClientHttpConnector;
 import okhttp3.Interceptor;
 
 import org.springframework.ai.openai.http.okhttp.OpenAiHttpClientBuilderCustomizer;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
@@ -28,8 +29,11 @@ public class OpenAiLbSpringAiAutoConfiguration {
 
 	@Bean
 	@ConditionalOnMissingBean
-	BalancingOkHttpInterceptor openAiLbOkHttpInterceptor(@OpenAiLoadBalanced BalancingClientHttpConnector connector) {
-		return new BalancingOkHttpInterceptor(connector);
+	BalancingOkHttpInterceptor openAiLbOkHttpInterceptor(
+			@OpenAiLoadBalanced ObjectProvider<BalancingClientHttpConnector> connector,
+			ObjectProvider<BalancingClientHttpConnector> applicationConnector) {
+		return new BalancingOkHttpInterceptor(
+				OpenAiLbAutoConfiguration.balancingConnector(connector, applicationConnector));
 	}
 
 	/**

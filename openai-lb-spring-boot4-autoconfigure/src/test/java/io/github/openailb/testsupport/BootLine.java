@@ -1,6 +1,7 @@
 package io.github.openailb.testsupport;
 
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
 
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
@@ -45,12 +46,17 @@ import org.springframework.boot.test.context.assertj.ApplicationContextAssertPro
 import org.springframework.boot.test.context.runner.ReactiveWebApplicationContextRunner;
 import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.boot.web.server.reactive.context.AnnotationConfigReactiveWebServerApplicationContext;
+import org.springframework.boot.restclient.RestClientCustomizer;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.webclient.WebClientCustomizer;
 import org.springframework.boot.webclient.autoconfigure.WebClientAutoConfiguration;
 import org.springframework.boot.webflux.autoconfigure.HttpHandlerAutoConfiguration;
 import org.springframework.boot.webflux.autoconfigure.WebFluxAutoConfiguration;
 import org.springframework.boot.webflux.autoconfigure.actuate.endpoint.web.WebFluxHealthEndpointExtensionAutoConfiguration;
 import org.springframework.boot.webflux.autoconfigure.error.ErrorWebFluxAutoConfiguration;
 import org.springframework.context.ApplicationContext;
+import org.springframework.web.client.RestClient;
+import org.springframework.web.reactive.function.client.WebClient;
 
 /**
  * What the shared tests need from Spring Boot 4, whose classes sit elsewhere than in Boot 3. The
@@ -61,6 +67,9 @@ public final class BootLine {
 	/** Boot's {@code WebClient.Builder} over the application's {@code ClientHttpConnector}. */
 	public static final Class<?>[] WEB_CLIENT = { ReactiveHttpClientAutoConfiguration.class,
 			WebClientAutoConfiguration.class };
+
+	/** Boot's {@code ReactorResourceFactory}, which disposes Reactor Netty's global resources on close. */
+	public static final Class<?>[] REACTOR_RESOURCES = { ReactiveHttpClientAutoConfiguration.class };
 
 	/** Boot's {@code RestClient.Builder} with its message converters. */
 	public static final Class<?>[] REST_CLIENT = { HttpMessageConvertersAutoConfiguration.class,
@@ -121,6 +130,20 @@ public final class BootLine {
 		ApplicationContext source = (context instanceof ApplicationContextAssertProvider<?> provider)
 				? provider.getSourceApplicationContext() : context;
 		return ((WebServerApplicationContext) source).getWebServer().getPort();
+	}
+
+	/** An application's own {@code RestClientCustomizer} (unordered), whose type moved in Boot 4. */
+	public static ApplicationContextRunner withRestClientCustomizer(ApplicationContextRunner runner,
+			Consumer<RestClient.Builder> customizer) {
+		return runner.withBean("applicationRestClientCustomizer", RestClientCustomizer.class,
+				() -> customizer::accept);
+	}
+
+	/** An application's own {@code WebClientCustomizer} (unordered), whose type moved in Boot 4. */
+	public static ApplicationContextRunner withWebClientCustomizer(ApplicationContextRunner runner,
+			Consumer<WebClient.Builder> customizer) {
+		return runner.withBean("applicationWebClientCustomizer", WebClientCustomizer.class,
+				() -> customizer::accept);
 	}
 
 	/** The health a {@code HealthIndicator} bean reports, as status code and details. */

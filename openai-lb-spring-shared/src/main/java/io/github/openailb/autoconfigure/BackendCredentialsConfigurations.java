@@ -4,7 +4,7 @@ import com.azure.core.credential.TokenCredential;
 import com.azure.identity.DefaultAzureCredentialBuilder;
 import io.github.openailb.auth.BackendCredentials;
 import io.github.openailb.auth.EntraIdCredentials;
-import io.github.openailb.core.BalancerConfig;
+import io.github.openailb.core.LoadBalancer;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
@@ -14,7 +14,8 @@ import org.springframework.context.annotation.Configuration;
 
 /**
  * The {@link BackendCredentials} variants, imported in order: with azure-identity keyless Azure
- * backends get Entra ID tokens, without it they pass the caller's credential through.
+ * backends get Entra ID tokens, without it they pass the caller's credential through. The backends
+ * are the engine's, so an application's own {@link LoadBalancer} needs no {@code openai.lb.backends}.
  */
 final class BackendCredentialsConfigurations {
 
@@ -27,9 +28,9 @@ final class BackendCredentialsConfigurations {
 
 		@Bean
 		@ConditionalOnMissingBean
-		BackendCredentials openAiLbCredentials(BalancerConfig config, OpenAiLbProperties properties,
+		BackendCredentials openAiLbCredentials(LoadBalancer balancer, OpenAiLbProperties properties,
 				ObjectProvider<TokenCredential> tokenCredential) {
-			return BackendCredentialsFactory.create(config, properties, (backends, scope) -> {
+			return BackendCredentialsFactory.create(balancer.config(), properties, (backends, scope) -> {
 				EntraIdCredentials.Builder builder = EntraIdCredentials.builder()
 					.scope(scope)
 					// looked up (or created) on the first token request, not at start-up
@@ -47,8 +48,8 @@ final class BackendCredentialsConfigurations {
 
 		@Bean
 		@ConditionalOnMissingBean
-		BackendCredentials openAiLbCredentials(BalancerConfig config, OpenAiLbProperties properties) {
-			return BackendCredentialsFactory.create(config, properties, null);
+		BackendCredentials openAiLbCredentials(LoadBalancer balancer, OpenAiLbProperties properties) {
+			return BackendCredentialsFactory.create(balancer.config(), properties, null);
 		}
 
 	}

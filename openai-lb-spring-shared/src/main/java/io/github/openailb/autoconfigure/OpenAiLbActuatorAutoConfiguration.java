@@ -1,5 +1,7 @@
 package io.github.openailb.autoconfigure;
 
+import java.util.List;
+
 import io.github.openailb.actuate.OpenAiLbBackendStateMetrics;
 import io.github.openailb.actuate.OpenAiLbEndpoint;
 import io.github.openailb.actuate.OpenAiLbMetrics;
@@ -9,6 +11,7 @@ import io.github.openailb.core.LoadBalancer;
 import io.micrometer.core.instrument.MeterRegistry;
 
 import org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
@@ -43,12 +46,16 @@ public class OpenAiLbActuatorAutoConfiguration {
 
 		/**
 		 * A listener the engine is built with: it must not need the engine itself, only the
-		 * configuration to pre-register its meters.
+		 * configuration to pre-register its meters (absent when the application defines its own
+		 * engine: meters are then registered as backends are seen).
 		 */
 		@Bean
 		@ConditionalOnMissingBean
-		OpenAiLbMetrics openAiLbMetrics(MeterRegistry registry, BalancerConfig config) {
-			return new OpenAiLbMetrics(registry, config.backends().stream().map(BackendConfig::name).toList());
+		OpenAiLbMetrics openAiLbMetrics(MeterRegistry registry, ObjectProvider<BalancerConfig> config) {
+			BalancerConfig known = config.getIfAvailable();
+			List<String> names = (known != null) ? known.backends().stream().map(BackendConfig::name).toList()
+					: List.of();
+			return new OpenAiLbMetrics(registry, names);
 		}
 
 		@Bean

@@ -51,8 +51,9 @@ public class OpenAiLbAutoConfiguration {
 		return new OpenAiLbPropertiesValidator(environment);
 	}
 
+	/** Not needed when the application defines its own engine, which carries its configuration. */
 	@Bean
-	@ConditionalOnMissingBean
+	@ConditionalOnMissingBean({ BalancerConfig.class, LoadBalancer.class })
 	BalancerConfig openAiLbBalancerConfig(OpenAiLbProperties properties, ResourceLoader resourceLoader) {
 		properties.checkStoreAvailable(resourceLoader.getClassLoader());
 		return properties.toBalancerConfig();
@@ -121,6 +122,20 @@ public class OpenAiLbAutoConfiguration {
 	BalancingClientHttpConnector openAiLbConnector(LoadBalancer balancer, BackendCredentials credentials,
 			TransportConfig config, @OpenAiLoadBalanced ReactorTransport transport) {
 		return new BalancingClientHttpConnector(balancer, transport, credentials, config, transport);
+	}
+
+	/**
+	 * The connector the starter's clients send through: the application's own
+	 * {@link BalancingClientHttpConnector} bean when it defines one, with or without
+	 * {@link OpenAiLoadBalanced}, else the starter's (which is qualified and not a default candidate,
+	 * so an unqualified lookup alone would not find it).
+	 * @param qualified the {@link OpenAiLoadBalanced} connector, if any
+	 * @param any an unqualified connector of the application, if any
+	 * @return the connector
+	 */
+	static BalancingClientHttpConnector balancingConnector(ObjectProvider<BalancingClientHttpConnector> qualified,
+			ObjectProvider<BalancingClientHttpConnector> any) {
+		return qualified.getIfAvailable(any::getObject);
 	}
 
 }

@@ -1,7 +1,7 @@
 package io.github.openailb.autoconfigure;
 
 import io.github.openailb.core.LoadBalancer;
-import io.github.openailb.restclient.BalancingClientHttpRequestInterceptor;
+import io.github.openailb.restclient.BalancingClientHttpRequestFactory;
 import io.github.openailb.transport.BalancingClientHttpConnector;
 
 import org.springframework.beans.factory.ObjectProvider;
@@ -12,13 +12,15 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Import;
+import org.springframework.http.client.SimpleClientHttpRequestFactory;
 import org.springframework.web.client.RestClient;
 import org.springframework.web.reactive.function.client.WebClient;
 
 /**
  * Balanced {@link RestClient} and {@link WebClient} beans, and customizers that make every
  * client built from the application's builders balance the calls it sends to
- * {@value BalancingClientHttpConnector#BASE_URL} (and only those).
+ * {@value BalancingClientHttpConnector#BASE_URL} (and only those: every other call keeps the
+ * application's own request factory or connector, and is neither intercepted nor buffered).
  */
 // Boot 3 and Boot 4 names; the customizers, whose types moved in Boot 4, come from each line's
 // ClientCustomizers
@@ -38,19 +40,21 @@ public class OpenAiLbClientsAutoConfiguration {
 	@ConditionalOnClass(RestClient.class)
 	static class RestClientConfiguration {
 
-		@Bean
-		@ConditionalOnMissingBean
-		BalancingClientHttpRequestInterceptor openAiLbRequestInterceptor(@OpenAiLoadBalanced BalancingClientHttpConnector connector) {
-			return new BalancingClientHttpRequestInterceptor(connector);
-		}
-
+		/**
+		 * Its own request factory, whatever factory a customizer of the application set on the
+		 * builder; an absolute URL to another host through it goes over a plain JDK connection.
+		 */
 		@Bean(defaultCandidate = false)
 		@OpenAiLoadBalanced
 		@ConditionalOnMissingBean(name = "openAiLbRestClient")
 		RestClient openAiLbRestClient(ObjectProvider<RestClient.Builder> builder,
-				BalancingClientHttpRequestInterceptor interceptor) {
+				@OpenAiLoadBalanced ObjectProvider<BalancingClientHttpConnector> connector,
+				ObjectProvider<BalancingClientHttpConnector> applicationConnector) {
 			RestClient.Builder base = builder.getIfAvailable(RestClient::builder);
-			return interceptor.applyTo(base).baseUrl(BalancingClientHttpConnector.BASE_URL).build();
+			BalancingClientHttpRequestFactory factory = new BalancingClientHttpRequestFactory(
+					OpenAiLbAutoConfiguration.balancingConnector(connector, applicationConnector),
+					new SimpleClientHttpRequestFactory());
+			return base.requestFactory(factory).baseUrl(BalancingClientHttpConnector.BASE_URL).build();
 		}
 
 	}
@@ -62,9 +66,13 @@ public class OpenAiLbClientsAutoConfiguration {
 		@Bean(defaultCandidate = false)
 		@OpenAiLoadBalanced
 		@ConditionalOnMissingBean(name = "openAiLbWebClient")
-		WebClient openAiLbWebClient(ObjectProvider<WebClient.Builder> builder, @OpenAiLoadBalanced BalancingClientHttpConnector connector) {
+		WebClient openAiLbWebClient(ObjectProvider<WebClient.Builder> builder,
+				@OpenAiLoadBalanced ObjectProvider<BalancingClientHttpConnector> connector,
+				ObjectProvider<BalancingClientHttpConnector> applicationConnector) {
 			WebClient.Builder base = builder.getIfAvailable(WebClient::builder);
-			return base.clientConnector(connector).baseUrl(BalancingClientHttpConnector.BASE_URL).build();
+			return base.clientConnector(OpenAiLbAutoConfiguration.balancingConnector(connector, applicationConnector))
+				.baseUrl(BalancingClientHttpConnector.BASE_URL)
+				.build();
 		}
 
 	}

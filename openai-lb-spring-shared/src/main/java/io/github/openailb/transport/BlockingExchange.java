@@ -15,7 +15,7 @@ import org.springframework.http.HttpMethod;
 import org.springframework.http.client.reactive.ClientHttpResponse;
 
 /**
- * One balanced exchange for a blocking caller (the {@code RestClient} interceptor, the OkHttp
+ * One balanced exchange for a blocking caller (the {@code RestClient} request factory, the OkHttp
  * interceptor of the OpenAI SDK): the calling thread waits for the answer's status and headers,
  * then reads its body as a stream while it arrives.
  */

@@ -9,6 +9,7 @@ import io.netty.channel.ChannelOption;
 import reactor.core.publisher.Mono;
 import reactor.netty.http.client.HttpClient;
 import reactor.netty.resources.ConnectionProvider;
+import reactor.netty.resources.LoopResources;
 
 import org.springframework.http.HttpMethod;
 import org.springframework.http.client.reactive.ClientHttpConnector;
@@ -17,12 +18,23 @@ import org.springframework.http.client.reactive.ClientHttpResponse;
 import org.springframework.http.client.reactive.ReactorClientHttpConnector;
 
 /**
- * The Reactor Netty connector that sends attempts to backends, with a connection pool of its own
- * that {@link #close()} releases.
+ * The Reactor Netty connector that sends attempts to backends, with a connection pool and event
+ * loops of its own that {@link #close()} releases once the exchanges under way have ended. Its
+ * own, not Reactor Netty's global ones: the application's {@code ReactorResourceFactory} (Boot
+ * defines one with WebFlux) disposes those when the context closes, before this transport is
+ * closed, which would cut balanced calls still in flight.
  */
 public final class ReactorTransport implements ClientHttpConnector, AutoCloseable {
 
+	/** Longest wait, on close, for exchanges under way to end before their connections are cut. */
+	static final Duration CLOSE_GRACE = Duration.ofSeconds(30);
+
+	/** Prefix of the names of the event-loop threads. */
+	public static final String THREAD_PREFIX = "openai-lb-http";
+
 	private final ConnectionProvider pool;
+
+	private final LoopResources loops;
 
 	private final ClientHttpConnector connector;
 
@@ -41,8 +53,11 @@ public final class ReactorTransport implements ClientHttpConnector, AutoCloseabl
 			.pendingAcquireMaxCount(config.maxPendingAcquires())
 			.pendingAcquireTimeout(config.connectTimeout().plus(config.responseTimeout()))
 			.maxIdleTime(Duration.ofSeconds(30))
+			.disposeTimeout(CLOSE_GRACE)
 			.build();
+		this.loops = LoopResources.create(THREAD_PREFIX, LoopResources.DEFAULT_IO_WORKER_COUNT, true);
 		HttpClient client = HttpClient.create(this.pool)
+			.runOn(this.loops)
 			.option(ChannelOption.CONNECT_TIMEOUT_MILLIS,
 					(int) Math.min(Integer.MAX_VALUE, config.connectTimeout().toMillis()))
 			.responseTimeout(config.responseTimeout());
@@ -67,10 +82,17 @@ public final class ReactorTransport implements ClientHttpConnector, AutoCloseabl
 		return this.closed;
 	}
 
+	/**
+	 * Stop taking new exchanges, wait up to 30 seconds for those under
+	 * way to release their connections, then release the connections and the event loops.
+	 */
 	@Override
 	public void close() {
 		this.closed = true;
-		this.pool.dispose();
+		this.pool.disposeLater()
+			.onErrorComplete()
+			.then(this.loops.disposeLater(Duration.ZERO, Duration.ofSeconds(5)))
+			.block(CLOSE_GRACE.plusSeconds(10));
 	}
 
 }

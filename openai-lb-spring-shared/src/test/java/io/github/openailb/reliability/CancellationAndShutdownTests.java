@@ -8,6 +8,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.function.Function;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
 import io.github.openailb.autoconfigure.OpenAiLbAutoConfiguration;
@@ -26,6 +28,7 @@ import reactor.core.Disposable;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.ApplicationContext;
+import org.springframework.http.client.ReactorResourceFactory;
 import org.springframework.web.reactive.function.client.WebClient;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
@@ -37,7 +40,8 @@ import static org.awaitility.Awaitility.await;
 /**
  * Issue #9: a reactive caller that goes away cancels the attempt under way without blaming any
  * backend, whether it leaves during an attempt, after a failover or while waiting for a cooling
- * backend; and closing the application context lets in-flight calls finish.
+ * backend; and closing the application context lets in-flight calls finish, also when Boot's
+ * shared Reactor Netty resources are disposed first.
  */
 class CancellationAndShutdownTests {
 
@@ -154,12 +158,42 @@ class CancellationAndShutdownTests {
 
 	@Test
 	void closingTheContextLetsAnInFlightCallFinish() throws Exception {
+		closingTheContextLetsAnInFlightCallFinish(this.runner, (context) -> {
+			ReactorTransport transport = context.getBean(ReactorTransport.class);
+			return transport::isClosed;
+		});
+	}
+
+	/**
+	 * Boot's {@code ReactorResourceFactory} (with WebFlux) disposes Reactor Netty's global event
+	 * loops when the context closes, before the transport is closed: the transport's own loops keep
+	 * a call under way alive.
+	 */
+	@Test
+	void closingTheContextLetsAnInFlightCallFinishWhenBootsReactorResourcesAreDisposedFirst() throws Exception {
+		ApplicationContextRunner withBootsResources = this.runner
+			.withConfiguration(AutoConfigurations.of(BootLine.REACTOR_RESOURCES))
+			// disposed at once, not after Reactor Netty's quiet period of 2 s
+			.withPropertyValues("spring.reactor.netty.shutdown-quiet-period=0s");
+		closingTheContextLetsAnInFlightCallFinish(withBootsResources, (context) -> {
+			assertThat(context.getBeansOfType(ReactorResourceFactory.class)).hasSize(1);
+			ReactorResourceFactory resources = context.getBean(ReactorResourceFactory.class);
+			return () -> !resources.isRunning();
+		});
+	}
+
+	/**
+	 * Start closing the context while a call waits for its answer, let the backend answer once
+	 * closing has reached the given point, and expect the call to get its answer.
+	 */
+	private void closingTheContextLetsAnInFlightCallFinish(ApplicationContextRunner runner,
+			Function<ApplicationContext, BooleanSupplier> answerWhen) throws Exception {
 		CountDownLatch arrived = new CountDownLatch(1);
 		CountDownLatch release = new CountDownLatch(1);
 		try (RawBackend slow = new RawBackend((socket) -> {
 			arrived.countDown();
 			try {
-				release.await(20, TimeUnit.SECONDS);
+				release.await(30, TimeUnit.SECONDS);
 			}
 			catch (InterruptedException ex) {
 				Thread.currentThread().interrupt();
@@ -168,7 +202,7 @@ class CancellationAndShutdownTests {
 					+ "\r\n{\"done\":1}\n").getBytes(StandardCharsets.US_ASCII));
 			socket.getOutputStream().flush();
 		})) {
-			this.runner.withPropertyValues(backend(0, "slow", slow.url(), 1)).run((context) -> {
+			runner.withPropertyValues(backend(0, "slow", slow.url(), 1)).run((context) -> {
 				CompletableFuture<String> call = client(context).post()
 					.uri(CHAT)
 					.bodyValue("{}")
@@ -177,12 +211,13 @@ class CancellationAndShutdownTests {
 					.toFuture();
 				assertThat(arrived.await(10, TimeUnit.SECONDS)).isTrue();
 				ReactorTransport transport = context.getBean(ReactorTransport.class);
+				BooleanSupplier answer = answerWhen.apply(context);
 				CompletableFuture<Void> closing = CompletableFuture.runAsync(context::close);
-				// the backend answers only once shutdown has begun
-				await().atMost(Duration.ofSeconds(10)).until(() -> transport.isClosed() || closing.isDone());
+				// the backend answers only once shutdown has reached that point
+				await().atMost(Duration.ofSeconds(20)).until(() -> answer.getAsBoolean() || closing.isDone());
 				release.countDown();
 				assertThat(call.get(20, TimeUnit.SECONDS)).isEqualTo("{\"done\":1}\n");
-				closing.get(20, TimeUnit.SECONDS);
+				closing.get(40, TimeUnit.SECONDS);
 				assertThat(transport.isClosed()).isTrue();
 			});
 		}

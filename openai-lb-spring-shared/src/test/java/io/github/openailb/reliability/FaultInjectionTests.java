@@ -23,6 +23,7 @@ import io.github.openailb.reliability.FaultServer.Answer;
 import io.github.openailb.reliability.FaultServer.Fault;
 import io.github.openailb.testsupport.BootLine;
 import io.github.openailb.transport.BalancingClientHttpConnector;
+import io.github.openailb.transport.ReactorTransport;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import org.junit.jupiter.api.AfterEach;
@@ -246,7 +247,8 @@ class FaultInjectionTests {
 
 	/** Live threads of the client's event loops and timers, by name prefix. */
 	private static Map<String, Long> threads() {
-		Map<String, Long> counts = new TreeMap<>(Map.of("reactor-http", 0L, "parallel", 0L));
+		Map<String, Long> counts = new TreeMap<>(
+				Map.of("reactor-http", 0L, ReactorTransport.THREAD_PREFIX, 0L, "parallel", 0L));
 		Thread.getAllStackTraces().keySet().forEach((thread) -> counts.replaceAll(
 				(prefix, count) -> thread.getName().startsWith(prefix) ? count + 1 : count));
 		return counts;
