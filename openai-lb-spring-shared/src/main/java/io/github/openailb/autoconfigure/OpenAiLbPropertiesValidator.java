@@ -26,6 +26,7 @@ import org.springframework.boot.context.properties.bind.BindHandler;
 import org.springframework.boot.context.properties.bind.Bindable;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.context.properties.bind.PropertySourcesPlaceholdersResolver;
+import org.springframework.boot.context.properties.bind.UnboundConfigurationPropertiesException;
 import org.springframework.boot.context.properties.source.ConfigurationProperty;
 import org.springframework.boot.context.properties.source.ConfigurationPropertyName;
 import org.springframework.boot.context.properties.source.ConfigurationPropertySource;
@@ -202,6 +203,13 @@ class OpenAiLbPropertiesValidator implements BeanFactoryPostProcessor {
 		}
 	}
 
+	/** Where a property comes from, by source name only: an origin's text may quote the value's line. */
+	private static String originOf(ConfigurationProperty property) {
+		String origin = property.getOrigin().toString();
+		int from = origin.indexOf("from ");
+		return (from >= 0) ? origin.substring(from) : "from " + origin;
+	}
+
 	/** Bind as Boot will, recording each value that does not convert instead of stopping at it. */
 	private static OpenAiLbProperties bind(Environment environment, ConfigurationProblems problems) {
 		BindHandler handler = new AbstractBindHandler() {
@@ -210,6 +218,17 @@ class OpenAiLbPropertiesValidator implements BeanFactoryPostProcessor {
 			public Object onFailure(ConfigurationPropertyName name, Bindable<?> target, BindContext context,
 					Exception error) {
 				String property = name.toString();
+				if (error instanceof UnboundConfigurationPropertiesException unbound) {
+					// a list whose entries come from two sources: name each entry left out, never its value
+					for (ConfigurationProperty left : unbound.getUnboundProperties()) {
+						problems.add(left.getName().toString(),
+								"is ignored: the list '" + property + "' is bound from another property source"
+										+ ((left.getOrigin() != null) ? " (it comes " + originOf(left) + ")" : ""),
+								"Define every entry of '" + property + "' in one property source (one file, or only "
+										+ "environment variables, or only command-line arguments).");
+					}
+					return null;
+				}
 				if (!problems.has(property)) {
 					problems.add(property, "cannot be read as " + describe(target.getType().resolve(Object.class)),
 							"Write " + example(target.getType().resolve(Object.class)) + ".");
