@@ -16,6 +16,7 @@ import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
 import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.diagnostics.FailureAnalyzer;
+import org.springframework.boot.logging.LoggingSystem;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
@@ -104,6 +105,8 @@ class PropertiesBindFailureAnalyzerTests {
 			.properties("openai.lb.backends[0].name=a", "openai.lb.backends[0].url=https://a.openai.azure.com",
 					"openai.lb.backends[0].api-key=" + KEY_A, "openai.lb.backends[1].name=b",
 					"openai.lb.backends[1].url=https://b.openai.azure.com");
+		// an application left open by another test would keep logging bound to an old System.out
+		LoggingSystem.get(getClass().getClassLoader()).cleanUp();
 		// the command line overrides one key: Spring Boot binds the list from there, and leaves it unbound
 		assertThatException().isThrownBy(() -> application.run("--openai.lb.backends[1].api-key=" + KEY_B));
 		assertThat(output).contains("APPLICATION FAILED TO START", "openai.lb.backends[1].api-key")
