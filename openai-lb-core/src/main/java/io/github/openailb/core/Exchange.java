@@ -405,7 +405,7 @@ public final class Exchange {
 		Backend backend = attempt.backend();
 		long nanos = System.nanoTime() - attempt.startNanos();
 		backend.count(Outcome.FAILURE);
-		backend.recordFailure(nanos, error);
+		breakerOpened(backend, backend.recordFailure(nanos, error));
 		Duration rest = this.balancer.config().timeoutCoolDown();
 		if (!rest.isZero()) {
 			this.timedOut = true;

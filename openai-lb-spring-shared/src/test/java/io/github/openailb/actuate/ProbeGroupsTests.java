@@ -84,6 +84,23 @@ class ProbeGroupsTests {
 	}
 
 	@Test
+	void onKubernetesTheReadinessGroupFollowsTheBalancerWithoutAnyProperty() {
+		try (LoopbackBackends backends = new LoopbackBackends()) {
+			WireMockServer a = backends.start();
+			LoopbackBackends.webContextRunner()
+				.withConfiguration(AutoConfigurations.of(BootLine.PROBES))
+				.withPropertyValues(LoopbackBackends.backend(0, "a", a, 1))
+				.withPropertyValues("spring.main.cloud-platform=kubernetes")
+				.run((context) -> {
+					started(context);
+					assertThat(BootLine.webHealth(context, "readiness")).isEqualTo(UP);
+					context.getBean(LoadBalancer.class).backend("a").breaker().transitionToForcedOpenState();
+					assertThat(BootLine.webHealth(context, "readiness")).isEqualTo(DOWN);
+				});
+		}
+	}
+
+	@Test
 	void aReadinessGroupOfTheUsersOwnIsLeftAsItIs() {
 		try (LoopbackBackends backends = new LoopbackBackends()) {
 			WireMockServer a = backends.start();
