@@ -9,6 +9,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.IllegalStateTransitionException;
 
 /**
  * One backend with its live state, shared by every request and every client adapter. Lock-free:
@@ -216,6 +217,20 @@ public final class Backend {
 		Headroom last = this.headroom;
 		double share = (last != null && last.isFresh(now)) ? last.share() : -1;
 		return (share < 0) ? weight * 1000 : Math.max(1, Math.round(weight * 1000 * share));
+	}
+
+	/**
+	 * Ask the breaker for a call. An open breaker whose wait is over half-opens inside this call; if
+	 * another thread closed it meanwhile (a success, a reset), Resilience4j refuses that transition
+	 * with an exception: the backend is then simply not taken this time, and the request looks again.
+	 */
+	boolean tryAcquirePermission() {
+		try {
+			return this.breaker.tryAcquirePermission();
+		}
+		catch (IllegalStateTransitionException ex) {
+			return false;
+		}
 	}
 
 	/** Whether a request may pick this backend now; the breaker still has the last word. */

@@ -101,7 +101,7 @@ public final class Exchange {
 		long now = this.balancer.clock().millis();
 		Backend chosen;
 		while ((chosen = choose(now)) != null) {
-			if (chosen.breaker().tryAcquirePermission()) {
+			if (chosen.tryAcquirePermission()) {
 				Step.Attempt attempt = new Step.Attempt(chosen, this.attempts + 1, System.nanoTime());
 				// publish, then look for a cancel; abandoned() does the reverse: one of them sees the other
 				this.current = attempt;
