@@ -9,34 +9,19 @@ import io.github.resilience4j.springboot3.circuitbreaker.autoconfigure.CircuitBr
 import io.github.resilience4j.springboot3.circuitbreaker.monitoring.endpoint.CircuitBreakerEndpoint;
 
 import org.springframework.boot.actuate.autoconfigure.endpoint.EndpointAutoConfiguration;
-import org.springframework.boot.actuate.autoconfigure.endpoint.jackson.JacksonEndpointAutoConfiguration;
-import org.springframework.boot.actuate.autoconfigure.endpoint.web.WebEndpointAutoConfiguration;
 import org.springframework.boot.actuate.autoconfigure.health.HealthContributorAutoConfiguration;
 import org.springframework.boot.actuate.autoconfigure.health.HealthEndpointAutoConfiguration;
 import org.springframework.boot.actuate.autoconfigure.metrics.CompositeMeterRegistryAutoConfiguration;
 import org.springframework.boot.actuate.autoconfigure.metrics.MetricsAutoConfiguration;
 import org.springframework.boot.actuate.autoconfigure.metrics.export.simple.SimpleMetricsExportAutoConfiguration;
-import org.springframework.boot.actuate.autoconfigure.web.reactive.ReactiveManagementContextAutoConfiguration;
-import org.springframework.boot.actuate.autoconfigure.web.server.ManagementContextAutoConfiguration;
 import org.springframework.boot.actuate.health.Health;
 import org.springframework.boot.actuate.health.HealthEndpoint;
 import org.springframework.boot.actuate.health.HealthIndicator;
-import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.autoconfigure.data.redis.RedisAutoConfiguration;
 import org.springframework.boot.autoconfigure.http.HttpMessageConvertersAutoConfiguration;
-import org.springframework.boot.autoconfigure.http.codec.CodecsAutoConfiguration;
-import org.springframework.boot.autoconfigure.jackson.JacksonAutoConfiguration;
 import org.springframework.boot.autoconfigure.web.client.RestClientAutoConfiguration;
-import org.springframework.boot.autoconfigure.web.reactive.HttpHandlerAutoConfiguration;
-import org.springframework.boot.autoconfigure.web.reactive.ReactiveWebServerFactoryAutoConfiguration;
-import org.springframework.boot.autoconfigure.web.reactive.WebFluxAutoConfiguration;
-import org.springframework.boot.autoconfigure.web.reactive.error.ErrorWebFluxAutoConfiguration;
 import org.springframework.boot.autoconfigure.web.reactive.function.client.ClientHttpConnectorAutoConfiguration;
 import org.springframework.boot.autoconfigure.web.reactive.function.client.WebClientAutoConfiguration;
-import org.springframework.boot.test.context.assertj.ApplicationContextAssertProvider;
-import org.springframework.boot.test.context.runner.ReactiveWebApplicationContextRunner;
-import org.springframework.boot.web.context.WebServerApplicationContext;
-import org.springframework.boot.web.reactive.context.AnnotationConfigReactiveWebServerApplicationContext;
 import org.springframework.context.ApplicationContext;
 
 /**
@@ -66,15 +51,6 @@ public final class BootLine {
 	public static final Class<?>[] METRICS = { MetricsAutoConfiguration.class,
 			CompositeMeterRegistryAutoConfiguration.class, SimpleMetricsExportAutoConfiguration.class };
 
-	/**
-	 * A WebFlux application on Reactor Netty with the actuator's web endpoints (add
-	 * {@link #ACTUATOR} for health and the endpoint infrastructure).
-	 */
-	public static final Class<?>[] WEB_SERVER = { ReactiveWebServerFactoryAutoConfiguration.class, HttpHandlerAutoConfiguration.class,
-			WebFluxAutoConfiguration.class, ErrorWebFluxAutoConfiguration.class, CodecsAutoConfiguration.class,
-			JacksonAutoConfiguration.class, JacksonEndpointAutoConfiguration.class, WebEndpointAutoConfiguration.class,
-			ManagementContextAutoConfiguration.class, ReactiveManagementContextAutoConfiguration.class };
-
 	/** Resilience4j's {@code circuitBreakers} health contributor. */
 	public static final Class<?>[] CIRCUIT_BREAKERS_HEALTH = { CircuitBreakersHealthIndicatorAutoConfiguration.class };
 
@@ -82,20 +58,6 @@ public final class BootLine {
 	public static final Class<?> HEALTH_INDICATOR = HealthIndicator.class;
 
 	private BootLine() {
-	}
-
-	/** A runner whose contexts start {@link #WEB_SERVER} on a free port: real HTTP on loopback. */
-	public static ReactiveWebApplicationContextRunner webServerRunner() {
-		return new ReactiveWebApplicationContextRunner(AnnotationConfigReactiveWebServerApplicationContext::new)
-			.withConfiguration(AutoConfigurations.of(WEB_SERVER))
-			.withPropertyValues("server.address=127.0.0.1", "server.port=0");
-	}
-
-	/** The port the web server of a context from {@link #webServerRunner()} listens on. */
-	public static int port(ApplicationContext context) {
-		ApplicationContext source = (context instanceof ApplicationContextAssertProvider<?> provider)
-				? provider.getSourceApplicationContext() : context;
-		return ((WebServerApplicationContext) source).getWebServer().getPort();
 	}
 
 	/** The health a {@code HealthIndicator} bean reports, as status code and details. */
