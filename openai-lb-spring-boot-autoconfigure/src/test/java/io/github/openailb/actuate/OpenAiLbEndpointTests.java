@@ -20,8 +20,21 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import org.springframework.boot.actuate.autoconfigure.endpoint.jackson.JacksonEndpointAutoConfiguration;
+import org.springframework.boot.actuate.autoconfigure.endpoint.web.WebEndpointAutoConfiguration;
+import org.springframework.boot.actuate.autoconfigure.web.reactive.ReactiveManagementContextAutoConfiguration;
+import org.springframework.boot.actuate.autoconfigure.web.server.ManagementContextAutoConfiguration;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.autoconfigure.http.codec.CodecsAutoConfiguration;
+import org.springframework.boot.autoconfigure.jackson.JacksonAutoConfiguration;
+import org.springframework.boot.autoconfigure.web.reactive.HttpHandlerAutoConfiguration;
+import org.springframework.boot.autoconfigure.web.reactive.ReactiveWebServerFactoryAutoConfiguration;
+import org.springframework.boot.autoconfigure.web.reactive.WebFluxAutoConfiguration;
+import org.springframework.boot.autoconfigure.web.reactive.error.ErrorWebFluxAutoConfiguration;
+import org.springframework.boot.test.context.assertj.ApplicationContextAssertProvider;
 import org.springframework.boot.test.context.runner.ReactiveWebApplicationContextRunner;
+import org.springframework.boot.web.context.WebServerApplicationContext;
+import org.springframework.boot.web.reactive.context.AnnotationConfigReactiveWebServerApplicationContext;
 import org.springframework.context.ApplicationContext;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
@@ -32,7 +45,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The {@code openailb} actuator endpoint over real HTTP, in an application with a web server and
- * two loopback backends: {@code a} (priority 1) and {@code b} (priority 2).
+ * two loopback backends: {@code a} (priority 1) and {@code b} (priority 2). Boot 3 line only: this
+ * module's test classpath has a reactive web server (Reactor Netty) without extra dependencies;
+ * the shared {@code OpenAiLbEndpointOperationsTests} cover the endpoint's operations on both lines.
  */
 class OpenAiLbEndpointTests {
 
@@ -164,7 +179,13 @@ class OpenAiLbEndpointTests {
 
 	/** An actuator application on a web server, exposing the endpoint, over backends a and b. */
 	private ReactiveWebApplicationContextRunner app(String... properties) {
-		return BootLine.webServerRunner()
+		return new ReactiveWebApplicationContextRunner(AnnotationConfigReactiveWebServerApplicationContext::new)
+			.withConfiguration(AutoConfigurations.of(ReactiveWebServerFactoryAutoConfiguration.class,
+					HttpHandlerAutoConfiguration.class, WebFluxAutoConfiguration.class,
+					ErrorWebFluxAutoConfiguration.class, CodecsAutoConfiguration.class, JacksonAutoConfiguration.class,
+					JacksonEndpointAutoConfiguration.class, WebEndpointAutoConfiguration.class,
+					ManagementContextAutoConfiguration.class, ReactiveManagementContextAutoConfiguration.class))
+			.withPropertyValues("server.address=127.0.0.1", "server.port=0")
 			.withConfiguration(AutoConfigurations.of(BootLine.ACTUATOR))
 			.withConfiguration(AutoConfigurations.of(OpenAiLbAutoConfiguration.class,
 					OpenAiLbClientsAutoConfiguration.class, OpenAiLbActuatorAutoConfiguration.class))
@@ -193,7 +214,10 @@ class OpenAiLbEndpointTests {
 	}
 
 	private static URI uri(ApplicationContext context, String path) {
-		return URI.create("http://127.0.0.1:" + BootLine.port(context) + path);
+		ApplicationContext source = (context instanceof ApplicationContextAssertProvider<?> provider)
+				? provider.getSourceApplicationContext() : context;
+		int port = ((WebServerApplicationContext) source).getWebServer().getPort();
+		return URI.create("http://127.0.0.1:" + port + path);
 	}
 
 	@SuppressWarnings("unchecked")
