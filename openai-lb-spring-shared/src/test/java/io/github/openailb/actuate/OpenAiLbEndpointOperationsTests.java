@@ -71,7 +71,7 @@ class OpenAiLbEndpointOperationsTests {
 			.run((context) -> {
 				OpenAiLbEndpoint endpoint = context.getBean(OpenAiLbEndpoint.class);
 				assertThat(endpoint.backend("nope")).isNull();
-				assertThat(endpoint.backends()).containsOnlyKeys("backends");
+				assertThat(endpoint.backends()).containsOnlyKeys("backends", "statefulBackend");
 
 				WebEndpointResponse<Map<String, Object>> unknownAction = endpoint.control("a", "drain\r\n");
 				assertThat(status(unknownAction)).isEqualTo(400);
