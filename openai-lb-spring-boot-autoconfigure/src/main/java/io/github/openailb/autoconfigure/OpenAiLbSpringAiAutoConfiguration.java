@@ -1,6 +1,7 @@
 package io.github.openailb.autoconfigure;
 
 import java.io.IOException;
+import java.util.List;
 
 import com.azure.ai.openai.OpenAIClientBuilder;
 import com.azure.core.credential.KeyCredential;
@@ -10,6 +11,8 @@ import com.azure.core.http.policy.RetryOptions;
 import io.github.openailb.azure.BalancingAzureHttpClient;
 import io.github.openailb.core.LoadBalancer;
 import io.github.openailb.transport.BalancingClientHttpConnector;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import org.springframework.ai.model.azure.openai.autoconfigure.AzureOpenAIClientBuilderCustomizer;
 import org.springframework.ai.openai.api.OpenAiApi;
@@ -23,9 +26,11 @@ import org.springframework.boot.web.client.RestClientCustomizer;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Scope;
+import org.springframework.core.env.Environment;
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
 import org.springframework.http.client.ClientHttpResponse;
+import org.springframework.util.StringUtils;
 import org.springframework.web.client.HttpClientErrorException;
 import org.springframework.web.client.HttpServerErrorException;
 import org.springframework.web.client.ResponseErrorHandler;
@@ -46,6 +51,22 @@ public class OpenAiLbSpringAiAutoConfiguration {
 	@Configuration(proxyBeanMethods = false)
 	@ConditionalOnClass({ OpenAIClientBuilder.class, AzureOpenAIClientBuilderCustomizer.class })
 	static class AzureOpenAiConfiguration {
+
+		private static final Logger logger = LoggerFactory.getLogger(OpenAiLbSpringAiAutoConfiguration.class);
+
+		/**
+		 * Our client sends only each request's path: a user's own endpoint is balanced too, but
+		 * its host is not used. Said once, by name only (a URL may carry credentials).
+		 */
+		AzureOpenAiConfiguration(Environment environment) {
+			String endpoint = environment.getProperty("spring.ai.azure.openai.endpoint");
+			if (StringUtils.hasText(endpoint)
+					&& !SpringAiDefaultsEnvironmentPostProcessor.AZURE_ENDPOINT.equalsIgnoreCase(endpoint.trim())) {
+				logger.info("spring.ai.azure.openai.endpoint is not used: AzureOpenAiChatModel's requests are"
+						+ " balanced across openai.lb.backends, each with its own URL and key; the property can be"
+						+ " removed");
+			}
+		}
 
 		@Bean
 		@ConditionalOnMissingBean
@@ -77,6 +98,16 @@ public class OpenAiLbSpringAiAutoConfiguration {
 	@Configuration(proxyBeanMethods = false)
 	@ConditionalOnClass({ OpenAiApi.class, RestClient.class })
 	static class OpenAiConfiguration {
+
+		/** Every Spring AI 1.x property naming the OpenAI server of a model. */
+		static final List<String> BASE_URL_PROPERTIES = List.of("spring.ai.openai.base-url",
+				"spring.ai.openai.chat.base-url", "spring.ai.openai.embedding.base-url",
+				"spring.ai.openai.image.base-url", "spring.ai.openai.audio.speech.base-url",
+				"spring.ai.openai.audio.transcription.base-url", "spring.ai.openai.moderation.base-url");
+
+		OpenAiConfiguration(Environment environment) {
+			SpringAiBaseUrlCheck.warnOfUnbalanced(environment, BASE_URL_PROPERTIES);
+		}
 
 		/**
 		 * Spring AI's own error handler turns every 4xx into an exception without the response

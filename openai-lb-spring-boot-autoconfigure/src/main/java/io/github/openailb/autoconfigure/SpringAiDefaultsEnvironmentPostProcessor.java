@@ -27,9 +27,17 @@ import org.springframework.util.StringUtils;
  * back-off would only delay a caller who should back off by the 429's Retry-After.</li>
  * <li>{@code logging.level.com.azure.core.http.policy.RetryPolicy=WARN}: with no SDK retries it
  * would log at INFO on every call that its retries are exhausted.</li>
+ * <li>{@code logging.level.org.springframework.ai.retry.autoconfigure.SpringAiRetryAutoConfiguration=ERROR}
+ * with that single attempt: it would log a WARN "Retry error" for each failed call, whose exception
+ * the caller gets anyway.</li>
+ * <li>{@code logging.level.org.springframework.ai.chat.model.MessageAggregator=OFF}: it logs every
+ * failed stream ("Aggregation Error", with a stack trace, up to twice per stream) and passes the
+ * error on to the subscriber, so a 429 storm would fill the log with what the caller already has.</li>
  * <li>{@code logging.level.reactor.netty.http.client.HttpClientConnect=ERROR}, with or without
  * Spring AI: see {@link TransportLogDefaults}.</li>
  * </ul>
+ * For the Spring AI and Reactor Netty loggers, a level the user set for the logger or for a package
+ * above it wins.
  */
 class SpringAiDefaultsEnvironmentPostProcessor implements EnvironmentPostProcessor, Ordered {
 
@@ -47,6 +55,12 @@ class SpringAiDefaultsEnvironmentPostProcessor implements EnvironmentPostProcess
 	private static final String AZURE_BUILDER = "com.azure.ai.openai.OpenAIClientBuilder";
 
 	private static final String OPENAI_API = "org.springframework.ai.openai.api.OpenAiApi";
+
+	/** Logs each failed attempt of Spring AI's RetryTemplate at WARN. */
+	static final String RETRY_LOGGER = "org.springframework.ai.retry.autoconfigure.SpringAiRetryAutoConfiguration";
+
+	/** Logs each failed stream at ERROR with a stack trace, then passes the error on. */
+	static final String AGGREGATOR_LOGGER = "org.springframework.ai.chat.model.MessageAggregator";
 
 	@Override
 	public void postProcessEnvironment(ConfigurableEnvironment environment, SpringApplication application) {
@@ -73,6 +87,11 @@ class SpringAiDefaultsEnvironmentPostProcessor implements EnvironmentPostProcess
 		}
 		if ((azure || openAi) && !has(environment, "spring.ai.retry.max-attempts")) {
 			defaults.put("spring.ai.retry.max-attempts", "1");
+			// one attempt: its "Retry error" WARN only repeats the exception the caller gets
+			LoggerLevelDefaults.put(environment, defaults, RETRY_LOGGER, "ERROR");
+		}
+		if (azure || openAi) {
+			LoggerLevelDefaults.put(environment, defaults, AGGREGATOR_LOGGER, "OFF");
 		}
 		TransportLogDefaults.addTo(environment, defaults);
 		if (!defaults.isEmpty()) {

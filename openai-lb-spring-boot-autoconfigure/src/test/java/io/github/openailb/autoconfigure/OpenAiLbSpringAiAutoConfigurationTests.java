@@ -3,16 +3,21 @@ package io.github.openailb.autoconfigure;
 import com.azure.ai.openai.OpenAIClientBuilder;
 import io.github.openailb.azure.BalancingAzureHttpClient;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import org.springframework.ai.model.azure.openai.autoconfigure.AzureOpenAIClientBuilderCustomizer;
 import org.springframework.ai.openai.api.OpenAiApi;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.web.client.RestClientCustomizer;
+import org.springframework.util.StringUtils;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+@ExtendWith(OutputCaptureExtension.class)
 class OpenAiLbSpringAiAutoConfigurationTests {
 
 	private final ApplicationContextRunner runner = new ApplicationContextRunner()
@@ -67,6 +72,40 @@ class OpenAiLbSpringAiAutoConfigurationTests {
 		this.runner.withBean("mine", BalancingAzureHttpClient.class, () -> new BalancingAzureHttpClient(null))
 			.run((context) -> assertThat(context.getBean(BalancingAzureHttpClient.class))
 				.isSameAs(context.getBean("mine")));
+	}
+
+	@Test
+	void aBaseUrlOfTheUsersOwnIsWarnedOfOnceByNameOnly(CapturedOutput output) {
+		this.runner
+			.withPropertyValues("spring.ai.openai.base-url=https://me:s3cret@mine.example.com",
+					"spring.ai.openai.embedding.base-url=http://OPENAI-LB/v1")
+			.run((context) -> assertThat(context).hasNotFailed());
+		assertThat(StringUtils.countOccurrencesOf(output.getAll(), "are not balanced")).isEqualTo(1);
+		assertThat(output.getAll()).contains("WARN")
+			.contains("configured by spring.ai.openai.base-url are not balanced")
+			.contains("remove spring.ai.openai.base-url (or set it to http://openai-lb)")
+			.doesNotContain("spring.ai.openai.embedding.base-url")
+			.doesNotContain("s3cret")
+			.doesNotContain("mine.example.com");
+	}
+
+	@Test
+	void noWarningWhenSpringAiUsesTheBalancer(CapturedOutput output) {
+		this.runner.run((context) -> assertThat(context).hasNotFailed());
+		this.runner.withPropertyValues("spring.ai.openai.base-url=http://openai-lb")
+			.run((context) -> assertThat(context).hasNotFailed());
+		assertThat(output.getAll()).doesNotContain("are not balanced");
+	}
+
+	@Test
+	void aUsersAzureEndpointIsBalancedAnywayAndSaidSoOnce(CapturedOutput output) {
+		this.runner.run((context) -> assertThat(context).hasNotFailed());
+		assertThat(output.getAll()).doesNotContain("spring.ai.azure.openai.endpoint is not used");
+		this.runner.withPropertyValues("spring.ai.azure.openai.endpoint=https://mine.openai.azure.com")
+			.run((context) -> assertThat(context).hasNotFailed());
+		assertThat(StringUtils.countOccurrencesOf(output.getAll(), "spring.ai.azure.openai.endpoint is not used"))
+			.isEqualTo(1);
+		assertThat(output.getAll()).doesNotContain("mine.openai.azure.com");
 	}
 
 }

@@ -60,6 +60,29 @@ class SpringAiDefaultsEnvironmentPostProcessorTests {
 	}
 
 	@Test
+	void quietsSpringAisLinesThatRepeatWhatTheCallerGets() {
+		MockEnvironment environment = new MockEnvironment();
+		this.processor.postProcessEnvironment(environment, new SpringApplication());
+		assertThat(environment.getProperty("logging.level.org.springframework.ai.chat.model.MessageAggregator"))
+			.isEqualTo("OFF");
+		assertThat(environment.getProperty(
+				"logging.level.org.springframework.ai.retry.autoconfigure.SpringAiRetryAutoConfiguration"))
+			.isEqualTo("ERROR");
+	}
+
+	@Test
+	void retriesTheUserAskedForAreStillLoggedAndTheUsersLevelsWin() {
+		MockEnvironment environment = new MockEnvironment().withProperty("spring.ai.retry.max-attempts", "3")
+			.withProperty("logging.level.org.springframework.ai.chat", "ERROR");
+		this.processor.postProcessEnvironment(environment, new SpringApplication());
+		assertThat(environment.getProperty(
+				"logging.level.org.springframework.ai.retry.autoconfigure.SpringAiRetryAutoConfiguration"))
+			.isNull();
+		assertThat(environment.getProperty("logging.level.org.springframework.ai.chat.model.MessageAggregator"))
+			.isNull();
+	}
+
+	@Test
 	void doesNothingWhenTheBalancerIsOff() {
 		MockEnvironment environment = new MockEnvironment().withProperty("openai.lb.enabled", "false");
 		this.processor.postProcessEnvironment(environment, new SpringApplication());

@@ -7,10 +7,14 @@ import com.azure.core.exception.HttpResponseException;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import org.springframework.ai.azure.openai.AzureOpenAiChatModel;
 import org.springframework.ai.chat.client.ChatClient;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.util.StringUtils;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.absent;
@@ -28,6 +32,7 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
  * Spring AI's {@link AzureOpenAiChatModel}, built by its own auto-configuration, sends through the
  * balancer: real Azure SDK, real HTTP to loopback backends.
  */
+@ExtendWith(OutputCaptureExtension.class)
 class AzureOpenAiChatModelBalancingTests {
 
 	private static final String CHAT_PATH = "/openai/deployments/gpt-4o/chat/completions";
@@ -70,6 +75,18 @@ class AzureOpenAiChatModelBalancingTests {
 		assertThat(this.a.getAllServeEvents()).allSatisfy(
 				(event) -> assertThat(event.getRequest().getHeaders().all().toString()).doesNotContain("user-key"));
 		assertThat(this.b.getAllServeEvents()).isEmpty();
+	}
+
+	@Test
+	void anEndpointOfTheUsersOwnIsBalancedAnywayAndSaidSoOnce(CapturedOutput output) {
+		WireMockServer own = this.backends.start();
+		ChatClient chat = start("--spring.ai.azure.openai.endpoint=" + own.baseUrl());
+		this.a.stubFor(post(anyUrl()).willReturn(okJson(ChatBackends.completion("from-a"))));
+		assertThat(chat.prompt("hi").call().content()).isEqualTo("from-a");
+		this.a.verify(postRequestedFor(urlPathEqualTo(CHAT_PATH)));
+		assertThat(own.getAllServeEvents()).isEmpty();
+		assertThat(StringUtils.countOccurrencesOf(output.getAll(), "spring.ai.azure.openai.endpoint is not used"))
+			.isEqualTo(1);
 	}
 
 	@Test

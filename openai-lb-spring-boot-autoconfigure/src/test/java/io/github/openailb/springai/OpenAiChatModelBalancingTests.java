@@ -10,6 +10,7 @@ import io.github.openailb.autoconfigure.OpenAiLbClientsAutoConfiguration;
 import io.github.openailb.autoconfigure.OpenAiLbSpringAiAutoConfiguration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import org.springframework.ai.azure.openai.AzureOpenAiChatModel;
 import org.springframework.ai.chat.client.ChatClient;
@@ -23,6 +24,8 @@ import org.springframework.boot.autoconfigure.jackson.JacksonAutoConfiguration;
 import org.springframework.boot.autoconfigure.web.client.RestClientAutoConfiguration;
 import org.springframework.boot.autoconfigure.web.reactive.function.client.WebClientAutoConfiguration;
 import org.springframework.boot.test.context.runner.ReactiveWebApplicationContextRunner;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.web.client.HttpClientErrorException;
 import org.springframework.web.client.HttpServerErrorException;
@@ -45,6 +48,7 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
  * {@code RestClient.Builder} ({@code call()}) and {@code WebClient.Builder} ({@code stream()}),
  * sends through the balancer to {@code /v1/chat/completions}-shaped backends.
  */
+@ExtendWith(OutputCaptureExtension.class)
 class OpenAiChatModelBalancingTests {
 
 	private static final String CHAT_PATH = "/v1/chat/completions";
@@ -208,5 +212,38 @@ class OpenAiChatModelBalancingTests {
 			});
 	}
 
+
+	@Test
+	void aThrottlingStormCostsNoSpringAiLogLinePerRequest(CapturedOutput output) {
+		ChatClient chat = start();
+		throttleBoth();
+		callAndStreamThrottled(chat, 3);
+		assertThat(output.getAll()).doesNotContain("Aggregation Error").doesNotContain("Retry error");
+	}
+
+	@Test
+	void aLevelTheUserSetForSpringAiBringsItsLinesBack(CapturedOutput output) {
+		ChatClient chat = start("--logging.level.org.springframework.ai=INFO");
+		throttleBoth();
+		callAndStreamThrottled(chat, 1);
+		assertThat(output.getAll()).contains("o.s.ai.chat.model.MessageAggregator")
+			.contains("Aggregation Error")
+			.contains("Retry error");
+	}
+
+	private void throttleBoth() {
+		this.a.stubFor(post(anyUrl()).willReturn(aResponse().withStatus(429).withHeader("Retry-After", "30")));
+		this.b.stubFor(post(anyUrl()).willReturn(aResponse().withStatus(429).withHeader("Retry-After", "20")));
+	}
+
+	/** Each caller still gets the 429: the quieted lines only repeated it. */
+	private static void callAndStreamThrottled(ChatClient chat, int times) {
+		for (int i = 0; i < times; i++) {
+			assertThatExceptionOfType(HttpClientErrorException.TooManyRequests.class)
+				.isThrownBy(() -> chat.prompt("hi").call().content());
+			assertThatExceptionOfType(WebClientResponseException.TooManyRequests.class)
+				.isThrownBy(() -> chat.prompt("hi").stream().content().blockLast(Duration.ofSeconds(10)));
+		}
+	}
 
 }

@@ -1,5 +1,7 @@
 package io.github.openailb.autoconfigure;
 
+import java.util.List;
+
 import io.github.openailb.core.LoadBalancer;
 import io.github.openailb.openai.BalancingOkHttpInterceptor;
 import io.github.openailb.transport.BalancingClientHttpConnector;
@@ -14,6 +16,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean
 import org.springframework.context.annotation.Bean;
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
+import org.springframework.core.env.Environment;
 
 /**
  * Balances Spring AI 2's OpenAI models ({@code OpenAiChatModel}, {@code OpenAiEmbeddingModel},
@@ -26,6 +29,17 @@ import org.springframework.core.annotation.Order;
 @ConditionalOnBean(LoadBalancer.class)
 @ConditionalOnClass({ OpenAiHttpClientBuilderCustomizer.class, Interceptor.class })
 public class OpenAiLbSpringAiAutoConfiguration {
+
+	/** Every Spring AI 2 property naming the OpenAI server of a model. */
+	static final List<String> BASE_URL_PROPERTIES = List.of("spring.ai.openai.base-url",
+			"spring.ai.openai.chat.base-url", "spring.ai.openai.chat.options.base-url",
+			"spring.ai.openai.embedding.base-url", "spring.ai.openai.image.base-url",
+			"spring.ai.openai.audio.speech.base-url", "spring.ai.openai.audio.transcription.base-url",
+			"spring.ai.openai.moderation.base-url");
+
+	OpenAiLbSpringAiAutoConfiguration(Environment environment) {
+		SpringAiBaseUrlCheck.warnOfUnbalanced(environment, BASE_URL_PROPERTIES);
+	}
 
 	@Bean
 	@ConditionalOnMissingBean

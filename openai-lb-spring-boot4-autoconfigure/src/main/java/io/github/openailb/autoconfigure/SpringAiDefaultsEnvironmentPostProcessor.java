@@ -28,9 +28,13 @@ import org.springframework.util.StringUtils;
  * <li>{@code spring.ai.openai.max-retries} = {@code openai.lb.spring-ai.sdk-max-retries} (default
  * 0): the SDK retries a 429 with back-off, which would send the request to every backend again
  * while the caller should back off by the balancer's Retry-After.</li>
+ * <li>{@code logging.level.org.springframework.ai.chat.model.MessageAggregator=OFF}: it logs every
+ * failed stream ("Aggregation Error", with a stack trace) and passes the error on to the
+ * subscriber, so a 429 storm would fill the log with what the caller already has.</li>
  * <li>{@code logging.level.reactor.netty.http.client.HttpClientConnect=ERROR}, with or without
  * Spring AI: see {@link TransportLogDefaults}.</li>
  * </ul>
+ * A level the user set for one of these loggers, or for a package above it, wins.
  */
 class SpringAiDefaultsEnvironmentPostProcessor implements EnvironmentPostProcessor, Ordered {
 
@@ -41,6 +45,9 @@ class SpringAiDefaultsEnvironmentPostProcessor implements EnvironmentPostProcess
 	static final String PLACEHOLDER_KEY = "openai-lb";
 
 	private static final String OPENAI_HTTP_CLIENT = "org.springframework.ai.openai.http.okhttp.SpringAiOpenAiHttpClient";
+
+	/** Logs each failed stream at ERROR with a stack trace, then passes the error on. */
+	static final String AGGREGATOR_LOGGER = "org.springframework.ai.chat.model.MessageAggregator";
 
 	private static final String[] MODELS = { "chat", "embedding" };
 
@@ -75,6 +82,7 @@ class SpringAiDefaultsEnvironmentPostProcessor implements EnvironmentPostProcess
 			defaults.put("spring.ai.openai.max-retries",
 					environment.getProperty("openai.lb.spring-ai.sdk-max-retries", "0"));
 		}
+		LoggerLevelDefaults.put(environment, defaults, AGGREGATOR_LOGGER, "OFF");
 	}
 
 	/** Set on {@code spring.ai.openai} or on one of its models. */

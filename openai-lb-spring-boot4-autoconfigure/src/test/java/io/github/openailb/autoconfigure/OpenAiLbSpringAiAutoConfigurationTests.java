@@ -6,15 +6,20 @@ import java.util.List;
 import io.github.openailb.openai.BalancingOkHttpInterceptor;
 import okhttp3.Interceptor;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import org.springframework.ai.openai.http.okhttp.OpenAiHttpClientBuilderCustomizer;
 import org.springframework.ai.openai.http.okhttp.SpringAiOpenAiHttpClient;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.util.StringUtils;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+@ExtendWith(OutputCaptureExtension.class)
 class OpenAiLbSpringAiAutoConfigurationTests {
 
 	private final ApplicationContextRunner runner = new ApplicationContextRunner()
@@ -44,6 +49,30 @@ class OpenAiLbSpringAiAutoConfigurationTests {
 	void backsOffWhenTheBalancerIsOff() {
 		this.runner.withPropertyValues("openai.lb.enabled=false")
 			.run((context) -> assertThat(context).hasNotFailed().doesNotHaveBean(BalancingOkHttpInterceptor.class));
+	}
+
+	@Test
+	void baseUrlsOfTheUsersOwnAreWarnedOfOnceByNameOnly(CapturedOutput output) {
+		this.runner
+			.withPropertyValues("spring.ai.openai.base-url=https://me:s3cret@mine.example.com/v1",
+					"spring.ai.openai.chat.base-url=http://127.0.0.1:8080/v1",
+					"spring.ai.openai.embedding.base-url=http://openai-lb/v1")
+			.run((context) -> assertThat(context).hasNotFailed());
+		assertThat(StringUtils.countOccurrencesOf(output.getAll(), "are not balanced")).isEqualTo(1);
+		assertThat(output.getAll()).contains("WARN")
+			.contains("configured by spring.ai.openai.base-url, spring.ai.openai.chat.base-url are not balanced")
+			.contains("(or set each to http://openai-lb)")
+			.doesNotContain("spring.ai.openai.embedding.base-url")
+			.doesNotContain("s3cret")
+			.doesNotContain("mine.example.com");
+	}
+
+	@Test
+	void noWarningWhenSpringAiUsesTheBalancer(CapturedOutput output) {
+		this.runner.run((context) -> assertThat(context).hasNotFailed());
+		this.runner.withPropertyValues("spring.ai.openai.base-url=http://openai-lb/v1")
+			.run((context) -> assertThat(context).hasNotFailed());
+		assertThat(output.getAll()).doesNotContain("are not balanced");
 	}
 
 }

@@ -70,6 +70,17 @@ class SpringAiDefaultsEnvironmentPostProcessorTests {
 	}
 
 	@Test
+	void quietsTheAggregatorsLineThatRepeatsWhatTheCallerGetsUnlessTheUserSetALevel() {
+		MockEnvironment environment = new MockEnvironment();
+		this.processor.postProcessEnvironment(environment, new SpringApplication());
+		assertThat(environment.getProperty("logging.level.org.springframework.ai.chat.model.MessageAggregator"))
+			.isEqualTo("OFF");
+		MockEnvironment userSet = new MockEnvironment().withProperty("logging.level.org.springframework.ai", "WARN");
+		this.processor.postProcessEnvironment(userSet, new SpringApplication());
+		assertThat(userSet.getProperty("logging.level.org.springframework.ai.chat.model.MessageAggregator")).isNull();
+	}
+
+	@Test
 	void doesNothingWhenTheBalancerIsOff() {
 		MockEnvironment environment = new MockEnvironment().withProperty("openai.lb.enabled", "false");
 		this.processor.postProcessEnvironment(environment, new SpringApplication());

@@ -14,12 +14,16 @@ import io.github.openailb.testsupport.Awaits;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import org.springframework.ai.chat.client.ChatClient;
 import org.springframework.ai.embedding.EmbeddingModel;
 import org.springframework.ai.openai.OpenAiChatModel;
 import org.springframework.ai.openai.OpenAiChatOptions;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.util.StringUtils;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
@@ -39,6 +43,7 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
  * OkHttp) balanced across loopback backends speaking the OpenAI shape ({@code /v1} paths, bearer
  * keys), in a whole application with every auto-configuration.
  */
+@ExtendWith(OutputCaptureExtension.class)
 class OpenAiSdkBalancingTests {
 
 	private static final String CHAT_PATH = "/v1/chat/completions";
@@ -194,12 +199,14 @@ class OpenAiSdkBalancingTests {
 	}
 
 	@Test
-	void aBaseUrlOfTheUsersOwnIsNotBalanced() {
+	void aBaseUrlOfTheUsersOwnIsNotBalancedAndSaidSoOnce(CapturedOutput output) {
 		WireMockServer own = this.backends.start();
 		own.stubFor(post(anyUrl()).willReturn(okJson(ChatBackends.completion("from-own"))));
 		ChatClient chat = chat("--spring.ai.openai.base-url=" + own.baseUrl() + "/v1",
 				"--spring.ai.openai.api-key=own-key");
 		assertThat(chat.prompt("hi").call().content()).isEqualTo("from-own");
+		assertThat(StringUtils.countOccurrencesOf(output.getAll(),
+				"configured by spring.ai.openai.base-url are not balanced")).isEqualTo(1);
 		own.verify(postRequestedFor(urlPathEqualTo(CHAT_PATH)).withHeader("Authorization", equalTo("Bearer own-key")));
 		assertThat(this.a.getAllServeEvents()).isEmpty();
 		assertThat(this.b.getAllServeEvents()).isEmpty();
@@ -223,6 +230,35 @@ class OpenAiSdkBalancingTests {
 			cause = cause.getCause();
 		}
 		return cause;
+	}
+
+	@Test
+	void aThrottlingStormCostsNoSpringAiLogLinePerStream(CapturedOutput output) {
+		ChatClient chat = chat();
+		throttleBoth();
+		streamThrottled(chat, 3);
+		assertThat(output.getAll()).doesNotContain("Aggregation Error");
+	}
+
+	@Test
+	void aLevelTheUserSetForSpringAiBringsItsLinesBack(CapturedOutput output) {
+		ChatClient chat = chat("--logging.level.org.springframework.ai=INFO");
+		throttleBoth();
+		streamThrottled(chat, 1);
+		assertThat(output.getAll()).contains("o.s.ai.chat.model.MessageAggregator").contains("Aggregation Error");
+	}
+
+	private void throttleBoth() {
+		this.a.stubFor(post(anyUrl()).willReturn(aResponse().withStatus(429).withHeader("Retry-After", "30")));
+		this.b.stubFor(post(anyUrl()).willReturn(aResponse().withStatus(429).withHeader("Retry-After", "20")));
+	}
+
+	/** Each caller still gets the 429: the quieted line only repeated it. */
+	private static void streamThrottled(ChatClient chat, int times) {
+		for (int i = 0; i < times; i++) {
+			Throwable streamed = catchThrowable(() -> chat.prompt("hi").stream().content().blockLast(Duration.ofSeconds(10)));
+			assertThat(streamed).hasRootCauseInstanceOf(RateLimitException.class);
+		}
 	}
 
 }

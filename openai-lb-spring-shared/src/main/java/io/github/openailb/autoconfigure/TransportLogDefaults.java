@@ -3,7 +3,6 @@ package io.github.openailb.autoconfigure;
 import java.util.Map;
 
 import org.springframework.core.env.ConfigurableEnvironment;
-import org.springframework.util.StringUtils;
 
 /**
  * Logger levels the balanced transport needs by default. Reactor Netty logs a WARN with a stack
@@ -26,15 +25,7 @@ final class TransportLogDefaults {
 	 * @param defaults the defaults to add to
 	 */
 	static void addTo(ConfigurableEnvironment environment, Map<String, Object> defaults) {
-		String logger = CONNECT_LOGGER;
-		while (!logger.isEmpty()) {
-			if (StringUtils.hasText(environment.getProperty("logging.level." + logger))) {
-				return;
-			}
-			int dot = logger.lastIndexOf('.');
-			logger = (dot > 0) ? logger.substring(0, dot) : "";
-		}
-		defaults.put("logging.level." + CONNECT_LOGGER, "ERROR");
+		LoggerLevelDefaults.put(environment, defaults, CONNECT_LOGGER, "ERROR");
 	}
 
 }
