@@ -378,15 +378,7 @@ public final class Exchange {
 	 * @param error what went wrong
 	 */
 	public void failed(Step.Attempt attempt, Throwable error) {
-		if (!attempt.settle(Step.Attempt.UNDER_WAY, Step.Attempt.FAILED)) {
-			return;
-		}
-		Backend backend = attempt.backend();
-		long nanos = System.nanoTime() - attempt.startNanos();
-		backend.count(Outcome.FAILURE);
-		breakerOpened(backend, backend.recordFailure(nanos, error));
-		this.balancer.listener().attemptEnded(backend, Outcome.FAILURE, nanos);
-		noteFailure(backend, describe(error), Outcome.FAILURE);
+		fail(attempt, error, false);
 	}
 
 	/**
@@ -399,6 +391,10 @@ public final class Exchange {
 	 * @param error the timeout
 	 */
 	public void timedOut(Step.Attempt attempt, Throwable error) {
+		fail(attempt, error, true);
+	}
+
+	private void fail(Step.Attempt attempt, Throwable error, boolean timeout) {
 		if (!attempt.settle(Step.Attempt.UNDER_WAY, Step.Attempt.FAILED)) {
 			return;
 		}
@@ -407,7 +403,7 @@ public final class Exchange {
 		backend.count(Outcome.FAILURE);
 		breakerOpened(backend, backend.recordFailure(nanos, error));
 		Duration rest = this.balancer.config().timeoutCoolDown();
-		if (!rest.isZero()) {
+		if (timeout && !rest.isZero()) {
 			this.timedOut = true;
 			Duration capped = (rest.compareTo(this.balancer.config().maxCoolDown()) > 0)
 					? this.balancer.config().maxCoolDown() : rest;

@@ -134,12 +134,16 @@ public sealed interface Step permits Step.Attempt, Step.Wait, Step.GiveUp {
 		 * @return the body as UTF-8 bytes
 		 */
 		public byte[] unavailableBody() {
-			String message = "No backend can take the request now: their circuit breakers are open ("
-					+ jsonEscaped(this.reason) + ")."
-					+ ((this.retryAfterSeconds > 0) ? " Please retry after " + this.retryAfterSeconds + " seconds."
-							: "");
-			return ("{\"error\":{\"message\":\"" + message
-					+ "\",\"type\":\"service_unavailable\",\"param\":null,\"code\":\"service_unavailable\"}}")
+			return serviceUnavailable("No backend can take the request now: their circuit breakers are open ("
+					+ jsonEscaped(this.reason) + ").", "service_unavailable");
+		}
+
+		/** An OpenAI-shaped 503 error body, with the wait when one is known. */
+		private byte[] serviceUnavailable(String message, String code) {
+			String full = message
+					+ ((this.retryAfterSeconds > 0) ? " Please retry after " + this.retryAfterSeconds + " seconds." : "");
+			return ("{\"error\":{\"message\":\"" + full + "\",\"type\":\"service_unavailable\",\"param\":null,\"code\":\""
+					+ code + "\"}}")
 				.getBytes(StandardCharsets.UTF_8);
 		}
 
@@ -162,13 +166,9 @@ public sealed interface Step permits Step.Attempt, Step.Wait, Step.GiveUp {
 		 * @return the body as UTF-8 bytes
 		 */
 		public byte[] statefulUnavailableBody() {
-			String message = "The request uses server-side state (files, batches, assistants, stored responses ...) "
-					+ "that only its home backend holds, and " + jsonEscaped(this.reason)
-					+ ". Other backends are not tried (see openai.lb.stateful.backend)."
-					+ ((this.retryAfterSeconds > 0) ? " Please retry after " + this.retryAfterSeconds + " seconds." : "");
-			return ("{\"error\":{\"message\":\"" + message
-					+ "\",\"type\":\"service_unavailable\",\"param\":null,\"code\":\"stateful_backend_unavailable\"}}")
-				.getBytes(StandardCharsets.UTF_8);
+			return serviceUnavailable("The request uses server-side state (files, batches, assistants, stored "
+					+ "responses ...) that only its home backend holds, and " + jsonEscaped(this.reason)
+					+ ". Other backends are not tried (see openai.lb.stateful.backend).", "stateful_backend_unavailable");
 		}
 
 	}
