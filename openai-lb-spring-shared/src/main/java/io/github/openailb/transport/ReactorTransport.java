@@ -55,7 +55,7 @@ public final class ReactorTransport implements ClientHttpConnector, AutoCloseabl
 			.maxIdleTime(Duration.ofSeconds(30))
 			.disposeTimeout(CLOSE_GRACE)
 			.build();
-		this.loops = LoopResources.create(THREAD_PREFIX, LoopResources.DEFAULT_IO_WORKER_COUNT, true);
+		this.loops = SharedLoops.acquire();
 		HttpClient client = HttpClient.create(this.pool)
 			.runOn(this.loops)
 			.option(ChannelOption.CONNECT_TIMEOUT_MILLIS,
@@ -87,12 +87,46 @@ public final class ReactorTransport implements ClientHttpConnector, AutoCloseabl
 	 * way to release their connections, then release the connections and the event loops.
 	 */
 	@Override
-	public void close() {
+	public synchronized void close() {
+		if (this.closed) {
+			return;
+		}
 		this.closed = true;
 		this.pool.disposeLater()
 			.onErrorComplete()
-			.then(this.loops.disposeLater(Duration.ZERO, Duration.ofSeconds(5)))
+			.then(SharedLoops.release(this.loops))
 			.block(CLOSE_GRACE.plusSeconds(10));
+	}
+
+	/**
+	 * One set of event loops for every transport of the JVM (the balanced one, a pass-through,
+	 * those of other application contexts): a set per transport would put several times the cores'
+	 * worth of threads on the same CPUs. Released with the last transport using it.
+	 */
+	private static final class SharedLoops {
+
+		private static LoopResources loops;
+
+		private static int users;
+
+		private SharedLoops() {
+		}
+
+		static synchronized LoopResources acquire() {
+			if (users++ == 0) {
+				loops = LoopResources.create(THREAD_PREFIX, LoopResources.DEFAULT_IO_WORKER_COUNT, true);
+			}
+			return loops;
+		}
+
+		static synchronized Mono<Void> release(LoopResources used) {
+			if (--users == 0 && loops == used) {
+				loops = null;
+				return used.disposeLater(Duration.ZERO, Duration.ofSeconds(5));
+			}
+			return Mono.empty();
+		}
+
 	}
 
 }
