@@ -34,7 +34,7 @@ import org.springframework.util.StringUtils;
  * failed stream ("Aggregation Error", with a stack trace, up to twice per stream) and passes the
  * error on to the subscriber, so a 429 storm would fill the log with what the caller already has.</li>
  * <li>{@code logging.level.reactor.netty.http.client.HttpClientConnect=ERROR}, with or without
- * Spring AI: see {@link TransportLogDefaults}.</li>
+ * Spring AI: see {@link LoggerLevelDefaults#CONNECT_LOGGER}.</li>
  * </ul>
  * For the Spring AI and Reactor Netty loggers, a level the user set for the logger or for a package
  * above it wins.
@@ -93,7 +93,7 @@ class SpringAiDefaultsEnvironmentPostProcessor implements EnvironmentPostProcess
 		if (azure || openAi) {
 			LoggerLevelDefaults.put(environment, defaults, AGGREGATOR_LOGGER, "OFF");
 		}
-		TransportLogDefaults.addTo(environment, defaults);
+		LoggerLevelDefaults.addTransportDefaults(environment, defaults);
 		if (!defaults.isEmpty()) {
 			environment.getPropertySources().addLast(new MapPropertySource(PROPERTY_SOURCE_NAME, defaults));
 		}

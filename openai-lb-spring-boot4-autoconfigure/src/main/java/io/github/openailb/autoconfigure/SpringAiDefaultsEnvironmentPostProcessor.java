@@ -32,7 +32,7 @@ import org.springframework.util.StringUtils;
  * failed stream ("Aggregation Error", with a stack trace) and passes the error on to the
  * subscriber, so a 429 storm would fill the log with what the caller already has.</li>
  * <li>{@code logging.level.reactor.netty.http.client.HttpClientConnect=ERROR}, with or without
- * Spring AI: see {@link TransportLogDefaults}.</li>
+ * Spring AI: see {@link LoggerLevelDefaults#CONNECT_LOGGER}.</li>
  * </ul>
  * A level the user set for one of these loggers, or for a package above it, wins.
  */
@@ -58,7 +58,7 @@ class SpringAiDefaultsEnvironmentPostProcessor implements EnvironmentPostProcess
 		}
 		ClassLoader classLoader = (application != null) ? application.getClassLoader() : null;
 		Map<String, Object> defaults = new LinkedHashMap<>();
-		TransportLogDefaults.addTo(environment, defaults);
+		LoggerLevelDefaults.addTransportDefaults(environment, defaults);
 		if (ClassUtils.isPresent(OPENAI_HTTP_CLIENT, classLoader)) {
 			addSpringAiDefaults(environment, defaults);
 		}

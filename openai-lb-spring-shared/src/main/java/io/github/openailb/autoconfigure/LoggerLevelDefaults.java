@@ -12,7 +12,23 @@ import org.springframework.util.StringUtils;
  */
 final class LoggerLevelDefaults {
 
+	/**
+	 * Reactor Netty's HTTP client logs a WARN with a stack trace for every connection error it
+	 * observes; the balancer handles each one (fails over, counts it, shows it in health), so in a
+	 * storm of resets that would be a log of errors nobody has to act on. Real errors still show.
+	 */
+	static final String CONNECT_LOGGER = "reactor.netty.http.client.HttpClientConnect";
+
 	private LoggerLevelDefaults() {
+	}
+
+	/**
+	 * Add the levels the balanced transport needs, whether or not Spring AI is used.
+	 * @param environment the environment, with the user's configuration loaded
+	 * @param defaults the defaults to add to
+	 */
+	static void addTransportDefaults(ConfigurableEnvironment environment, Map<String, Object> defaults) {
+		put(environment, defaults, CONNECT_LOGGER, "ERROR");
 	}
 
 	/**
