@@ -143,7 +143,7 @@ public final class Exchange {
 			logger.debug("openai-lb: every backend is cooling down, waiting {} ms", delay);
 			return new Step.Wait(Duration.ofMillis(delay));
 		}
-		return (this.home != null) ? homeGivenUp(now, soonest) : giveUp(now, soonest);
+		return noneLeft(now, soonest);
 	}
 
 	/**
@@ -153,7 +153,12 @@ public final class Exchange {
 	 */
 	public Step.GiveUp giveUpNow() {
 		long now = this.balancer.clock().millis();
-		return (this.home != null) ? homeGivenUp(now, soonestFree(now)) : giveUp(now, soonestFree(now));
+		return noneLeft(now, soonestFree(now));
+	}
+
+	/** The end of a request with no backend left to try: its home's, for one tied to server-side state. */
+	private Step.GiveUp noneLeft(long now, long soonest) {
+		return (this.home != null) ? homeGivenUp(now, soonest) : giveUp(now, soonest);
 	}
 
 	/** When the soonest backend that is not free now will be, or {@link Long#MAX_VALUE}. */
@@ -405,8 +410,7 @@ public final class Exchange {
 		Duration rest = this.balancer.config().timeoutCoolDown();
 		if (timeout && !rest.isZero()) {
 			this.timedOut = true;
-			Duration capped = (rest.compareTo(this.balancer.config().maxCoolDown()) > 0)
-					? this.balancer.config().maxCoolDown() : rest;
+			Duration capped = capped(rest);
 			long until = this.balancer.clock().millis() + capped.toMillis();
 			if (backend.openBreakerUntil(until)) {
 				this.balancer.sharedState().circuitOpen(backend.name(), until, "timed out");
@@ -511,8 +515,7 @@ public final class Exchange {
 	}
 
 	private void coolDown(Backend backend, Duration hint, long now, String why) {
-		Duration capped = (hint.compareTo(this.balancer.config().maxCoolDown()) > 0)
-				? this.balancer.config().maxCoolDown() : hint;
+		Duration capped = capped(hint);
 		boolean started = backend.coolDown(now + capped.toMillis());
 		this.balancer.sharedState().coolingDown(backend.name(), now + capped.toMillis(), why);
 		if (started) {
@@ -534,6 +537,12 @@ public final class Exchange {
 		if (logger.isDebugEnabled()) {
 			logger.debug("openai-lb: backend '{}' gave {} on attempt {}", backend.name(), what, this.attempts);
 		}
+	}
+
+	/** No single rest, a backend's hint or a timeout's, lasts longer than {@code max-cool-down}. */
+	private Duration capped(Duration rest) {
+		Duration max = this.balancer.config().maxCoolDown();
+		return (rest.compareTo(max) > 0) ? max : rest;
 	}
 
 	private void breakerOpened(Backend backend, long probeAt) {
