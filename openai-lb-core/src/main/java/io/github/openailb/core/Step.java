@@ -121,11 +121,8 @@ public sealed interface Step permits Step.Attempt, Step.Wait, Step.GiveUp {
 		 * @return the body as UTF-8 bytes
 		 */
 		public byte[] throttledBody() {
-			String message = "All backends are throttled or unavailable (" + jsonEscaped(this.reason)
-					+ "). Please retry after " + this.retryAfterSeconds + " seconds.";
-			return ("{\"error\":{\"message\":\"" + message
-					+ "\",\"type\":\"rate_limit_exceeded\",\"param\":null,\"code\":\"429\"}}")
-				.getBytes(StandardCharsets.UTF_8);
+			return errorBody("All backends are throttled or unavailable (" + jsonEscaped(this.reason) + ").",
+					"rate_limit_exceeded", "429");
 		}
 
 		/**
@@ -134,15 +131,15 @@ public sealed interface Step permits Step.Attempt, Step.Wait, Step.GiveUp {
 		 * @return the body as UTF-8 bytes
 		 */
 		public byte[] unavailableBody() {
-			return serviceUnavailable("No backend can take the request now: their circuit breakers are open ("
-					+ jsonEscaped(this.reason) + ").", "service_unavailable");
+			return errorBody("No backend can take the request now: their circuit breakers are open ("
+					+ jsonEscaped(this.reason) + ").", "service_unavailable", "service_unavailable");
 		}
 
-		/** An OpenAI-shaped 503 error body, with the wait when one is known. */
-		private byte[] serviceUnavailable(String message, String code) {
+		/** An OpenAI-shaped error body of the balancer's own, with the wait when one is known. */
+		private byte[] errorBody(String message, String type, String code) {
 			String full = message
 					+ ((this.retryAfterSeconds > 0) ? " Please retry after " + this.retryAfterSeconds + " seconds." : "");
-			return ("{\"error\":{\"message\":\"" + full + "\",\"type\":\"service_unavailable\",\"param\":null,\"code\":\""
+			return ("{\"error\":{\"message\":\"" + full + "\",\"type\":\"" + type + "\",\"param\":null,\"code\":\""
 					+ code + "\"}}")
 				.getBytes(StandardCharsets.UTF_8);
 		}
@@ -166,9 +163,10 @@ public sealed interface Step permits Step.Attempt, Step.Wait, Step.GiveUp {
 		 * @return the body as UTF-8 bytes
 		 */
 		public byte[] statefulUnavailableBody() {
-			return serviceUnavailable("The request uses server-side state (files, batches, assistants, stored "
+			return errorBody("The request uses server-side state (files, batches, assistants, stored "
 					+ "responses ...) that only its home backend holds, and " + jsonEscaped(this.reason)
-					+ ". Other backends are not tried (see openai.lb.stateful.backend).", "stateful_backend_unavailable");
+					+ ". Other backends are not tried (see openai.lb.stateful.backend).", "service_unavailable",
+					"stateful_backend_unavailable");
 		}
 
 	}

@@ -202,10 +202,11 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 		}
 		Step.GiveUp end = (Step.GiveUp) step;
 		return switch (end.ending()) {
-			case STATEFUL_UNAVAILABLE -> Mono.just(unavailable(end, STATEFUL_UNAVAILABLE_MARK, end.statefulUnavailableBody()));
+			case STATEFUL_UNAVAILABLE ->
+				Mono.just(synthetic(end, 503, STATEFUL_UNAVAILABLE_MARK, end.statefulUnavailableBody()));
 			case LAST_ANSWER -> Mono.just(call.lastAnswer);
-			case THROTTLED -> Mono.just(throttled(end));
-			case UNAVAILABLE -> Mono.just(unavailable(end, UNAVAILABLE_MARK, end.unavailableBody()));
+			case THROTTLED -> Mono.just(synthetic(end, 429, THROTTLED_MARK, end.throttledBody()));
+			case UNAVAILABLE -> Mono.just(synthetic(end, 503, UNAVAILABLE_MARK, end.unavailableBody()));
 			default -> Mono.error(new NoBackendAnsweredException(end.reason()));
 		};
 	}
@@ -346,23 +347,15 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 				+ this.config.maxDuration().toMillis() + " ms)");
 	}
 
-	private static ClientHttpResponse throttled(Step.GiveUp end) {
-		HttpHeaders headers = new HttpHeaders();
-		headers.setContentType(MediaType.APPLICATION_JSON);
-		headers.set(HttpHeaders.RETRY_AFTER, Long.toString(end.retryAfterSeconds()));
-		headers.set(MARK_HEADER, THROTTLED_MARK);
-		return new BufferedResponse(HttpStatusCode.valueOf(429), headers, end.throttledBody());
-	}
-
-	/** A 503 of the balancer's own: the mark says which kind, the body names the backends. */
-	private static ClientHttpResponse unavailable(Step.GiveUp end, String mark, byte[] body) {
+	/** An answer of the balancer's own: the mark says which kind, the body names the backends. */
+	private static ClientHttpResponse synthetic(Step.GiveUp end, int status, String mark, byte[] body) {
 		HttpHeaders headers = new HttpHeaders();
 		headers.setContentType(MediaType.APPLICATION_JSON);
 		if (end.retryAfterSeconds() > 0) {
 			headers.set(HttpHeaders.RETRY_AFTER, Long.toString(end.retryAfterSeconds()));
 		}
 		headers.set(MARK_HEADER, mark);
-		return new BufferedResponse(HttpStatusCode.valueOf(503), headers, body);
+		return new BufferedResponse(HttpStatusCode.valueOf(status), headers, body);
 	}
 
 	private static byte[] bytes(DataBuffer buffer) {
