@@ -2,6 +2,8 @@ package io.github.openailb.core;
 
 import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -59,12 +61,34 @@ public final class Backend {
 
 	private final LongAdder clientErrors = new LongAdder();
 
-	Backend(BackendConfig config, int index, CircuitBreaker breaker, Clock clock) {
+	/**
+	 * The state of each model the balancer knows (indexed as {@link LoadBalancer#models()}) on this
+	 * backend; {@code null} where the backend does not list the model (with a deployment map) or
+	 * keeps one state for every request (one {@code deployment} for all).
+	 */
+	private final Deployment[] slots;
+
+	/** The slots that exist, in configuration order, for health and metrics. */
+	private final List<Deployment> deployments;
+
+	Backend(BackendConfig config, int index, CircuitBreaker breaker, Clock clock, List<String> models) {
 		this.config = config;
 		this.index = index;
 		this.breaker = breaker;
 		this.clock = clock;
 		this.budget = (config.rpm() > 0 || config.tpm() > 0) ? new LocalBudget(config.rpm(), config.tpm()) : null;
+		this.slots = new Deployment[models.size()];
+		List<Deployment> listed = new ArrayList<>();
+		for (int i = 0; i < this.slots.length; i++) {
+			DeploymentConfig deployment = config.deployments().isEmpty()
+					? ((config.deployment() == null) ? new DeploymentConfig(models.get(i), models.get(i)) : null)
+					: config.deploymentFor(models.get(i));
+			if (deployment != null) {
+				this.slots[i] = new Deployment(this, deployment, clock);
+				listed.add(this.slots[i]);
+			}
+		}
+		this.deployments = List.copyOf(listed);
 	}
 
 	/**
@@ -93,6 +117,43 @@ public final class Backend {
 
 	int index() {
 		return this.index;
+	}
+
+	/**
+	 * Return the state this backend keeps per model: each model its deployment map lists, or,
+	 * without a map (and without one {@code deployment} for every request), each model any other
+	 * backend lists, served here under the same name.
+	 * @return the deployments, in configuration order
+	 */
+	public List<Deployment> deployments() {
+		return this.deployments;
+	}
+
+	/**
+	 * Return the state of one model on this backend.
+	 * @param model the model name the application sends
+	 * @return the deployment, or {@code null} if this backend keeps none for that model
+	 */
+	public Deployment deployment(String model) {
+		for (Deployment deployment : this.deployments) {
+			if (deployment.model().equals(model)) {
+				return deployment;
+			}
+		}
+		return null;
+	}
+
+	/** The state of a known model here, or {@code null}: not listed, or one state for every request. */
+	Deployment slot(int model) {
+		return (model >= 0) ? this.slots[model] : null;
+	}
+
+	/**
+	 * Whether this backend may take a request for a model: a backend with a deployment map takes
+	 * only the models it lists (and requests that name no model); any other takes everything.
+	 */
+	boolean serves(int model, boolean named) {
+		return !named || this.config.deployments().isEmpty() || (model >= 0 && this.slots[model] != null);
 	}
 
 	/**
@@ -191,30 +252,39 @@ public final class Backend {
 	 * Whether the known quota covers a request of this size: the client-side budget always,
 	 * the reported headroom only when the strategy reads it.
 	 */
-	boolean quotaAllows(long now, long estimatedTokens, Strategy strategy) {
+	boolean quotaAllows(long now, long estimatedTokens, Strategy strategy, Deployment slot) {
 		if (this.budget != null && !this.budget.allows(now, estimatedTokens)) {
+			return false;
+		}
+		if (slot != null && !slot.budgetAllows(now, estimatedTokens)) {
 			return false;
 		}
 		if (strategy != Strategy.HEADROOM) {
 			return true;
 		}
-		Headroom last = this.headroom;
+		Headroom last = (slot != null) ? slot.headroom() : this.headroom;
 		return last == null || !last.isFresh(now) || !last.cannotTake(estimatedTokens);
 	}
 
-	void consumeBudget(long now, long estimatedTokens) {
+	void consumeBudget(long now, long estimatedTokens, Deployment slot) {
 		if (this.budget != null) {
 			this.budget.consume(now, estimatedTokens);
 		}
+		if (slot != null) {
+			slot.consumeBudget(now, estimatedTokens);
+		}
 	}
 
-	/** The weight used to choose within a tier; scaled so headroom can lower it smoothly. */
-	long effectiveWeight(Strategy strategy, long now) {
+	/**
+	 * The weight used to choose within a tier; scaled so headroom (the deployment's, when the
+	 * request has one here) can lower it smoothly.
+	 */
+	long effectiveWeight(Strategy strategy, long now, Deployment slot) {
 		long weight = this.config.weight();
 		if (strategy != Strategy.HEADROOM) {
 			return weight;
 		}
-		Headroom last = this.headroom;
+		Headroom last = (slot != null) ? slot.headroom() : this.headroom;
 		double share = (last != null && last.isFresh(now)) ? last.share() : -1;
 		return (share < 0) ? weight * 1000 : Math.max(1, Math.round(weight * 1000 * share));
 	}
@@ -246,6 +316,11 @@ public final class Backend {
 		return state != CircuitBreaker.State.OPEN || this.breakerOpenUntil.get() <= now;
 	}
 
+	/** Whether a request for this slot (or for the whole backend, {@code null}) may pick it now. */
+	boolean selectable(long now, Deployment slot) {
+		return selectable(now) && (slot == null || !slot.coolingDown(now));
+	}
+
 	/** The earliest time this backend may take traffic again, or {@code now} if it may now. */
 	long freeAt(long now) {
 		long free = Math.max(now, this.coolDownUntil.get());
@@ -254,6 +329,12 @@ public final class Backend {
 			free = Math.max(free, this.breakerOpenUntil.get());
 		}
 		return free;
+	}
+
+	/** As {@link #freeAt(long)}, also waiting for the slot's cool-down when there is one. */
+	long freeAt(long now, Deployment slot) {
+		long free = freeAt(now);
+		return (slot != null) ? Math.max(free, slot.coolDownDeadline()) : free;
 	}
 
 	/**
@@ -443,7 +524,7 @@ public final class Backend {
 	/**
 	 * Forget past trouble on an operator's request: end the cool-down, close an open or
 	 * half-open breaker (a forced-open one is the application's decision and stays), drop the
-	 * misconfiguration mark and the last quota report. Each is cleared only as seen: a hint or
+	 * misconfiguration mark and the last quota report, its deployments' too. Each is cleared only as seen: a hint or
 	 * mark that lands while the reset runs comes from a newer answer and wins, breaker included.
 	 */
 	void reset() {
@@ -461,6 +542,9 @@ public final class Backend {
 			this.misconfiguration.compareAndSet(reason, null);
 		}
 		this.headroom = null;
+		for (Deployment deployment : this.deployments) {
+			deployment.reset();
+		}
 		if (this.coolDownUntil.get() != 0) {
 			// a hint landed meanwhile: its breaker must stay open until its deadline
 			openBreakerUntilDeadline();

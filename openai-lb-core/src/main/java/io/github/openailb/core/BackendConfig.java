@@ -1,6 +1,7 @@
 package io.github.openailb.core;
 
 import java.net.URI;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -13,14 +14,44 @@ import java.util.Locale;
  * @param weight share of traffic among available backends of the same priority
  * @param apiKey key sent to this backend, or {@code null} to use another credential
  * @param keyStyle how the key is sent
- * @param deployment deployment (model) name used on this backend, or {@code null} to keep the
- * caller's
+ * @param deployment one deployment name used on this backend for every request, or {@code null} to
+ * keep the caller's (see {@code deployments} for one per model)
  * @param enabled whether the backend takes traffic at all
  * @param rpm client-side requests-per-minute budget, 0 for none
  * @param tpm client-side tokens-per-minute budget, 0 for none
+ * @param deployments the models this backend serves, each under its name here; empty when it serves
+ * every model under the caller's name (or under {@code deployment})
  */
 public record BackendConfig(String name, URI url, int priority, int weight, String apiKey, KeyStyle keyStyle,
-		String deployment, boolean enabled, long rpm, long tpm) {
+		String deployment, boolean enabled, long rpm, long tpm, List<DeploymentConfig> deployments) {
+
+	/**
+	 * Validate the deployment list's shape: never {@code null}, and never beside a single deployment.
+	 */
+	public BackendConfig {
+		deployments = (deployments != null) ? List.copyOf(deployments) : List.of();
+		if (deployment != null && !deployments.isEmpty()) {
+			throw new IllegalArgumentException("Backend '" + name + "' sets both a deployment and a deployment map");
+		}
+	}
+
+	/**
+	 * Create a backend without a deployment map.
+	 * @param name unique id
+	 * @param url base URL
+	 * @param priority priority, 1 the highest
+	 * @param weight weight within the tier
+	 * @param apiKey key, or {@code null}
+	 * @param keyStyle how the key is sent
+	 * @param deployment deployment name, or {@code null}
+	 * @param enabled whether enabled
+	 * @param rpm client-side requests-per-minute budget, 0 for none
+	 * @param tpm client-side tokens-per-minute budget, 0 for none
+	 */
+	public BackendConfig(String name, URI url, int priority, int weight, String apiKey, KeyStyle keyStyle,
+			String deployment, boolean enabled, long rpm, long tpm) {
+		this(name, url, priority, weight, apiKey, keyStyle, deployment, enabled, rpm, tpm, List.of());
+	}
 
 	/**
 	 * Create a backend without client-side budgets.
@@ -36,6 +67,20 @@ public record BackendConfig(String name, URI url, int priority, int weight, Stri
 	public BackendConfig(String name, URI url, int priority, int weight, String apiKey, KeyStyle keyStyle,
 			String deployment, boolean enabled) {
 		this(name, url, priority, weight, apiKey, keyStyle, deployment, enabled, 0, 0);
+	}
+
+	/**
+	 * Return the deployment serving a model on this backend.
+	 * @param model the name the application sends
+	 * @return the deployment, or {@code null} when this backend lists none for that model
+	 */
+	public DeploymentConfig deploymentFor(String model) {
+		for (DeploymentConfig candidate : this.deployments) {
+			if (candidate.model().equals(model)) {
+				return candidate;
+			}
+		}
+		return null;
 	}
 
 	/**
@@ -56,7 +101,7 @@ public record BackendConfig(String name, URI url, int priority, int weight, Stri
 		return "BackendConfig[name=" + this.name + ", url=" + this.url + ", priority=" + this.priority + ", weight="
 				+ this.weight + ", apiKey=" + ((this.apiKey != null) ? "******" : "none") + ", keyStyle="
 				+ this.keyStyle + ", deployment=" + this.deployment + ", enabled=" + this.enabled + ", rpm=" + this.rpm
-				+ ", tpm=" + this.tpm + "]";
+				+ ", tpm=" + this.tpm + ", deployments=" + this.deployments + "]";
 	}
 
 }

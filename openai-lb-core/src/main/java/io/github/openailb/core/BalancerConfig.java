@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -88,6 +89,9 @@ public record BalancerConfig(List<BackendConfig> backends, Duration defaultRetry
 
 	/** Prefix of every property path reported by validation. */
 	public static final String PREFIX = "openai.lb";
+
+	/** What Azure and OpenAI-compatible servers accept as a deployment or model name. */
+	static final String DEPLOYMENT_NAME = "[A-Za-z0-9._:-]+";
 
 	/**
 	 * Start a new builder with the documented defaults.
@@ -314,6 +318,12 @@ public record BalancerConfig(List<BackendConfig> backends, Duration defaultRetry
 
 		private long tpm;
 
+		private Map<String, String> deployments = Map.of();
+
+		private Map<String, Long> deploymentRpm = Map.of();
+
+		private Map<String, Long> deploymentTpm = Map.of();
+
 		/**
 		 * Set the unique name.
 		 * @param name the name
@@ -385,6 +395,38 @@ public record BalancerConfig(List<BackendConfig> backends, Duration defaultRetry
 		}
 
 		/**
+		 * Set the models this backend serves, each under its name on this backend; the backend then
+		 * takes only requests for these models. Not together with {@link #deployment(String)}.
+		 * @param deployments deployment name on this backend by the model name the application
+		 * sends, in the order to show them; empty for none
+		 * @return this builder
+		 */
+		public BackendBuilder deployments(Map<String, String> deployments) {
+			this.deployments = (deployments != null) ? deployments : Map.of();
+			return this;
+		}
+
+		/**
+		 * Set client-side requests-per-minute budgets per deployment.
+		 * @param deploymentRpm budget by model name, each listed in {@link #deployments(Map)}
+		 * @return this builder
+		 */
+		public BackendBuilder deploymentRpm(Map<String, Long> deploymentRpm) {
+			this.deploymentRpm = (deploymentRpm != null) ? deploymentRpm : Map.of();
+			return this;
+		}
+
+		/**
+		 * Set client-side tokens-per-minute budgets per deployment.
+		 * @param deploymentTpm budget by model name, each listed in {@link #deployments(Map)}
+		 * @return this builder
+		 */
+		public BackendBuilder deploymentTpm(Map<String, Long> deploymentTpm) {
+			this.deploymentTpm = (deploymentTpm != null) ? deploymentTpm : Map.of();
+			return this;
+		}
+
+		/**
 		 * Set whether the backend takes traffic.
 		 * @param enabled whether enabled
 		 * @return this builder
@@ -445,15 +487,71 @@ public record BalancerConfig(List<BackendConfig> backends, Duration defaultRetry
 			}
 			String key = (this.apiKey == null || this.apiKey.isBlank()) ? null : this.apiKey.strip();
 			String model = (this.deployment == null || this.deployment.isBlank()) ? null : this.deployment.strip();
-			if (model != null && !model.matches("[A-Za-z0-9._:-]+")) {
+			if (model != null && !model.matches(DEPLOYMENT_NAME)) {
 				problems.add(path + ".deployment", "'" + model + "' is not a valid deployment name",
 						"Use the deployment name exactly as shown for this instance, letters, digits, '.', '_', ':' or '-'.");
 			}
+			List<DeploymentConfig> deployments = deployments(path, model, problems);
 			if (problems.list().size() > before) {
 				return null;
 			}
 			return new BackendConfig(this.name, uri, this.priority, this.weight, key,
-					(this.keyStyle != null) ? this.keyStyle : KeyStyle.API_KEY, model, this.enabled, this.rpm, this.tpm);
+					(this.keyStyle != null) ? this.keyStyle : KeyStyle.API_KEY, model, this.enabled, this.rpm, this.tpm,
+					deployments);
+		}
+
+		private List<DeploymentConfig> deployments(String path, String single, ConfigurationProblems problems) {
+			if (single != null && !this.deployments.isEmpty()) {
+				problems.add(path + ".deployments", "is set together with " + path + ".deployment",
+						"Use deployment for one name that serves every request, or deployments to name the deployment "
+								+ "of each model (e.g. gpt-4o: gpt-4o-westus), not both.");
+			}
+			List<DeploymentConfig> list = new ArrayList<>();
+			this.deployments.forEach((model, name) -> {
+				String target = (name == null) ? "" : name.strip();
+				if (!model.matches(DEPLOYMENT_NAME)) {
+					problems.add(path + ".deployments", "'" + shown(model) + "' is not a valid model or deployment name",
+							"Use the name the application sends, letters, digits, '.', '_', ':' or '-'; in YAML quote "
+									+ "a key with other characters in brackets, e.g. \"[my model]\".");
+				}
+				else if (!target.matches(DEPLOYMENT_NAME)) {
+					problems.add(path + ".deployments." + model, "'" + shown(target) + "' is not a valid deployment name",
+							"Use the deployment name exactly as shown for this instance, letters, digits, '.', '_', "
+									+ "':' or '-' (the same as the key when the name does not differ).");
+				}
+				else {
+					list.add(new DeploymentConfig(model, target, budget(path, "deployment-rpm", model, this.deploymentRpm,
+							problems), budget(path, "deployment-tpm", model, this.deploymentTpm, problems)));
+				}
+			});
+			for (String property : List.of("deployment-rpm", "deployment-tpm")) {
+				Map<String, Long> budgets = property.equals("deployment-rpm") ? this.deploymentRpm : this.deploymentTpm;
+				for (String model : budgets.keySet()) {
+					if (!this.deployments.containsKey(model)) {
+						problems.add(path + "." + property + "." + model, "names a model not listed under "
+								+ path + ".deployments",
+								"List it there first (" + model + ": <its deployment name on this backend>), or "
+										+ "remove the budget.");
+					}
+				}
+			}
+			return list;
+		}
+
+		private static long budget(String path, String property, String model, Map<String, Long> budgets,
+				ConfigurationProblems problems) {
+			Long budget = budgets.get(model);
+			if (budget != null && budget < 0) {
+				problems.add(path + "." + property + "." + model, "must not be negative",
+						"Use 0 (no client-side budget) or the deployment's quota per minute.");
+			}
+			return (budget != null && budget > 0) ? budget : 0;
+		}
+
+		/** Caller-written names appear in errors cut short and without control characters. */
+		private static String shown(String name) {
+			String cut = (name.length() > 80) ? name.substring(0, 80) + "..." : name;
+			return cut.replaceAll("\\p{Cntrl}", "?");
 		}
 
 		private URI parseUrl(String path, ConfigurationProblems problems) {

@@ -21,6 +21,29 @@ public interface BalancerListener {
 	}
 
 	/**
+	 * An attempt ended; told which model's deployment it went to. By default, reports
+	 * {@link #attemptEnded(Backend, Outcome, long)}.
+	 * @param backend the backend tried
+	 * @param model the model whose deployment on the backend was tried, one of
+	 * {@link LoadBalancer#models()}; {@code null} when the backend kept one state for the request
+	 * @param outcome what the answer meant
+	 * @param nanos how long the attempt took until its status was known
+	 */
+	default void attemptEnded(Backend backend, String model, Outcome outcome, long nanos) {
+		attemptEnded(backend, outcome, nanos);
+	}
+
+	/**
+	 * A model's deployment on a backend started (or moved) a cool-down; the backend's other
+	 * deployments did not. By default, reports nothing.
+	 * @param backend the backend
+	 * @param model the model, one of {@link LoadBalancer#models()}
+	 * @param duration how long it cools down
+	 */
+	default void coolDownStarted(Backend backend, String model, Duration duration) {
+	}
+
+	/**
 	 * A backend started (or moved) a cool-down.
 	 * @param backend the backend
 	 * @param duration how long it cools down

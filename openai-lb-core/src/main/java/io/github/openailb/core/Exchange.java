@@ -47,6 +47,12 @@ public final class Exchange {
 	/** The only backend a request tied to server-side state may go to; {@code null} for the others. */
 	private final Backend home;
 
+	/** The model the request is for, as the caller named it; {@code null} when it names none. */
+	private final String modelName;
+
+	/** Index of the model among those deployment maps list, -1 for another model or none. */
+	private final int model;
+
 	/** Set when a backend was passed over for lack of quota in the current choice. */
 	private boolean quotaSkipped;
 
@@ -80,10 +86,12 @@ public final class Exchange {
 
 	private static final java.util.regex.Pattern QUERY = java.util.regex.Pattern.compile("\\?[^\\s)]*");
 
-	Exchange(LoadBalancer balancer, long estimatedTokens, Backend home) {
+	Exchange(LoadBalancer balancer, long estimatedTokens, Backend home, String model) {
 		this.balancer = balancer;
 		this.estimatedTokens = estimatedTokens;
 		this.home = home;
+		this.modelName = model;
+		this.model = balancer.modelIndex(model);
 		int words = (balancer.backends().size() + 63) >>> 6;
 		this.tried = new long[words];
 		this.refused = new long[words];
@@ -98,11 +106,15 @@ public final class Exchange {
 		if (this.ending == Step.Ending.CANCELLED) {
 			return cancelled();
 		}
+		if (this.modelName != null && !this.balancer.serves(this.model)) {
+			return modelNotServed();
+		}
 		long now = this.balancer.clock().millis();
 		Backend chosen;
 		while ((chosen = choose(now)) != null) {
 			if (chosen.tryAcquirePermission()) {
-				Step.Attempt attempt = new Step.Attempt(chosen, this.attempts + 1, System.nanoTime());
+				Deployment slot = chosen.slot(this.model);
+				Step.Attempt attempt = new Step.Attempt(chosen, slot, this.attempts + 1, System.nanoTime());
 				// publish, then look for a cancel; abandoned() does the reverse: one of them sees the other
 				this.current = attempt;
 				if (this.ending == Step.Ending.CANCELLED) {
@@ -110,7 +122,7 @@ public final class Exchange {
 					return cancelled();
 				}
 				set(this.tried, chosen.index());
-				chosen.consumeBudget(now, this.estimatedTokens);
+				chosen.consumeBudget(now, this.estimatedTokens, slot);
 				this.attempts = attempt.number();
 				if (logger.isDebugEnabled()) {
 					logger.debug("openai-lb: attempt {} goes to backend '{}'", attempt.number(), chosen.name());
@@ -135,7 +147,7 @@ public final class Exchange {
 			this.waited += delay;
 			// a backend that asked for a pause may be tried again once the pause is over
 			for (Backend backend : this.balancer.backends()) {
-				if (backend.freeAt(now) > now) {
+				if (backend.freeAt(now, backend.slot(this.model)) > now) {
 					clear(this.tried, backend.index());
 				}
 			}
@@ -165,7 +177,8 @@ public final class Exchange {
 	private long soonestFree(long now) {
 		long soonest = Long.MAX_VALUE;
 		for (Backend backend : (this.home != null) ? java.util.List.of(this.home) : this.balancer.backends()) {
-			long free = backend.isDisabled() ? Long.MAX_VALUE : backend.freeAt(now);
+			long free = (backend.isDisabled() || !serves(backend)) ? Long.MAX_VALUE
+					: backend.freeAt(now, backend.slot(this.model));
 			if (free > now) {
 				soonest = Math.min(soonest, free);
 			}
@@ -196,7 +209,7 @@ public final class Exchange {
 			}
 			if (eligible(backend, now, respectQuota)) {
 				tier = priority;
-				total += backend.effectiveWeight(strategy, now);
+				total += backend.effectiveWeight(strategy, now, backend.slot(this.model));
 			}
 		}
 		if (total == 0) {
@@ -207,7 +220,7 @@ public final class Exchange {
 		for (Backend backend : candidates) {
 			if (backend.config().priority() == tier && eligible(backend, now, respectQuota)) {
 				last = backend;
-				pick -= backend.effectiveWeight(strategy, now);
+				pick -= backend.effectiveWeight(strategy, now, backend.slot(this.model));
 				if (pick < 0) {
 					return backend;
 				}
@@ -217,10 +230,14 @@ public final class Exchange {
 	}
 
 	private boolean eligible(Backend backend, long now, boolean respectQuota) {
-		if (isSet(this.tried, backend.index()) || isSet(this.refused, backend.index()) || !backend.selectable(now)) {
+		if (isSet(this.tried, backend.index()) || isSet(this.refused, backend.index()) || !serves(backend)) {
 			return false;
 		}
-		if (respectQuota && !backend.quotaAllows(now, this.estimatedTokens, this.balancer.config().strategy())) {
+		Deployment slot = backend.slot(this.model);
+		if (!backend.selectable(now, slot)) {
+			return false;
+		}
+		if (respectQuota && !backend.quotaAllows(now, this.estimatedTokens, this.balancer.config().strategy(), slot)) {
 			this.quotaSkipped = true;
 			return false;
 		}
@@ -260,10 +277,11 @@ public final class Exchange {
 	private Step.Ending whyNoneLeft(long now) {
 		boolean breakers = false;
 		for (Backend backend : this.balancer.backends()) {
-			if (backend.isDisabled()) {
+			if (backend.isDisabled() || !serves(backend)) {
 				continue;
 			}
-			if (backend.coolDownDeadline() > now) {
+			Deployment slot = backend.slot(this.model);
+			if (backend.coolDownDeadline() > now || (slot != null && slot.coolingDown(now))) {
 				return Step.Ending.THROTTLED;
 			}
 			if (isSet(this.tried, backend.index())) {
@@ -301,26 +319,44 @@ public final class Exchange {
 			return outcome;
 		}
 		Backend backend = attempt.backend();
+		Deployment slot = attempt.deployment();
 		long nanos = System.nanoTime() - attempt.startNanos();
 		backend.count(outcome);
 		this.lastStatus = status;
 		Headroom headroom = Headroom.read(headers, this.balancer.clock().millis());
 		if (headroom != null) {
-			backend.report(headroom);
+			// Azure reports the quota of the deployment that answered
+			if (slot != null) {
+				slot.report(headroom);
+			}
+			else {
+				backend.report(headroom);
+			}
 		}
 		switch (outcome) {
 			case SUCCESS -> {
 				backend.breaker().onSuccess(nanos, TimeUnit.NANOSECONDS);
-				boolean cleared = backend.clearImpairment(this.balancer.clock().millis());
+				long now = this.balancer.clock().millis();
+				boolean cleared = backend.clearImpairment(now);
 				if (backend.closedAfterTrip() || cleared) {
 					logger.info("openai-lb: backend '{}' answers again", backend.name());
+				}
+				if (slot != null && slot.clearImpairment(now)) {
+					logger.info("openai-lb: backend '{}' answers again for model '{}'", backend.name(), slot.model());
 				}
 			}
 			case THROTTLED -> {
 				long now = this.balancer.clock().millis();
 				Duration hint = CoolDownHints.forThrottled(headers, body, now);
-				coolDown(backend, (hint != null) ? hint : this.balancer.config().defaultRetryAfter(), now,
-						"answered 429");
+				Duration rest = (hint != null) ? hint : this.balancer.config().defaultRetryAfter();
+				if (slot != null) {
+					// the deployment's quota is spent, not the instance: its breaker is not involved
+					backend.breaker().releasePermission();
+					coolDown(slot, rest, now);
+				}
+				else {
+					coolDown(backend, rest, now, "answered 429");
+				}
 			}
 			case FAILURE -> {
 				breakerOpened(backend, backend.recordFailure(nanos, new BackendFailureException(status)));
@@ -332,12 +368,22 @@ public final class Exchange {
 			}
 			case MISCONFIGURED -> {
 				backend.breaker().releasePermission();
-				misconfigured(backend, "answered " + status);
-				this.balancer.sharedState().misconfigured(backend.name(), "answered " + status);
+				if (status == 404 && slot != null) {
+					// this deployment is missing here; the backend and its other deployments are fine
+					if (slot.markNotServed("answered 404")) {
+						logger.info("openai-lb: backend '{}' answered 404 for model '{}' (deployment '{}'): marked "
+								+ "not served there", backend.name(), slot.model(), slot.name());
+					}
+					this.balancer.sharedState().misconfigured(backend.name(), slot.model(), "answered 404");
+				}
+				else {
+					misconfigured(backend, "answered " + status);
+					this.balancer.sharedState().misconfigured(backend.name(), "answered " + status);
+				}
 			}
 			case CLIENT_ERROR -> backend.breaker().releasePermission();
 		}
-		this.balancer.listener().attemptEnded(backend, outcome, nanos);
+		this.balancer.listener().attemptEnded(backend, model(slot), outcome, nanos);
 		if (outcome.failsOver()) {
 			noteFailure(backend, "HTTP " + status, outcome);
 		}
@@ -419,7 +465,7 @@ public final class Exchange {
 				this.balancer.listener().coolDownStarted(backend, capped);
 			}
 		}
-		this.balancer.listener().attemptEnded(backend, Outcome.FAILURE, nanos);
+		this.balancer.listener().attemptEnded(backend, model(attempt.deployment()), Outcome.FAILURE, nanos);
 		noteFailure(backend, describe(error), Outcome.FAILURE);
 	}
 
@@ -437,7 +483,9 @@ public final class Exchange {
 		backend.count(Outcome.MISCONFIGURED);
 		backend.breaker().releasePermission();
 		misconfigured(backend, reason);
-		this.balancer.listener().attemptEnded(backend, Outcome.MISCONFIGURED, System.nanoTime() - attempt.startNanos());
+		this.balancer.listener()
+			.attemptEnded(backend, model(attempt.deployment()), Outcome.MISCONFIGURED,
+					System.nanoTime() - attempt.startNanos());
 		noteFailure(backend, reason, Outcome.MISCONFIGURED);
 	}
 
@@ -490,12 +538,40 @@ public final class Exchange {
 		return new Step.GiveUp(Step.Ending.CANCELLED, 0, "cancelled by the caller");
 	}
 
-	/** Name every backend with its state, so an error without any attempt still says why. */
+	/**
+	 * Name every backend that serves the request with its state (its deployment's, when that is
+	 * what keeps it out), so an error without any attempt still says why.
+	 */
 	private String states() {
-		return this.balancer.backends()
-			.stream()
-			.map((backend) -> backend.name() + ": " + backend.state())
-			.collect(java.util.stream.Collectors.joining(", "));
+		long now = this.balancer.clock().millis();
+		return this.balancer.backends().stream().filter(this::serves).map((backend) -> {
+			Deployment slot = backend.slot(this.model);
+			return backend.name() + ": " + ((slot != null && slot.coolingDown(now) && backend.selectable(now))
+					? BackendState.COOLING_DOWN + " (" + slot.model() + ")" : backend.state());
+		}).collect(java.util.stream.Collectors.joining(", "));
+	}
+
+	private boolean serves(Backend backend) {
+		return backend.serves(this.model, this.modelName != null);
+	}
+
+	/** The model whose deployment an attempt went to, as metrics name it: {@code null} for none. */
+	private static String model(Deployment slot) {
+		return (slot != null) ? slot.model() : null;
+	}
+
+	/**
+	 * The end of a request for a model no backend serves: no backend is tried, and the caller learns
+	 * which models are served.
+	 */
+	private Step.GiveUp modelNotServed() {
+		String model = ((this.modelName.length() > 100) ? this.modelName.substring(0, 100) + "..." : this.modelName)
+			.replaceAll("\\p{Cntrl}", "?");
+		String reason = "openai-lb: no backend serves the model '" + model + "'; the deployment maps "
+				+ "(openai.lb.backends[*].deployments) list " + String.join(", ", this.balancer.models());
+		logger.debug("openai-lb: the request ends unanswered ({})", reason);
+		end(Step.Ending.MODEL_NOT_SERVED);
+		return new Step.GiveUp(Step.Ending.MODEL_NOT_SERVED, 0, reason);
 	}
 
 	/**
@@ -526,6 +602,23 @@ public final class Exchange {
 					capped.toMillis());
 		}
 		this.balancer.listener().coolDownStarted(backend, capped);
+	}
+
+	/** A deployment's own cool-down: the other models on its backend keep going. */
+	private void coolDown(Deployment slot, Duration hint, long now) {
+		Duration capped = capped(hint);
+		Backend backend = slot.backend();
+		boolean started = slot.coolDown(now + capped.toMillis());
+		this.balancer.sharedState().coolingDown(backend.name(), slot.model(), now + capped.toMillis(), "answered 429");
+		if (started) {
+			logger.info("openai-lb: backend '{}' answered 429 for model '{}'; cooling down that deployment for {} ms",
+					backend.name(), slot.model(), capped.toMillis());
+		}
+		else if (logger.isDebugEnabled()) {
+			logger.debug("openai-lb: backend '{}' answered 429 for model '{}'; cool-down moved to {} ms from now",
+					backend.name(), slot.model(), capped.toMillis());
+		}
+		this.balancer.listener().coolDownStarted(backend, slot.model(), capped);
 	}
 
 	private void noteFailure(Backend backend, String what, Outcome outcome) {

@@ -4,8 +4,12 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.function.Function;
 import java.util.random.RandomGenerator;
 
@@ -43,6 +47,17 @@ public final class LoadBalancer {
 	/** Where stateful requests go, {@code null} when they are balanced like the others. */
 	private final Backend statefulHome;
 
+	/** Every model some backend's deployment map lists, in configuration order. */
+	private final List<String> models;
+
+	private final Map<String, Integer> modelIndex;
+
+	/** Whether some backend serves each known model, by index. */
+	private final boolean[] served;
+
+	/** Whether some backend takes a model no map lists: one without a deployment map. */
+	private final boolean unlistedServed;
+
 	private LoadBalancer(Builder builder) {
 		this.config = builder.config;
 		this.clock = builder.clock;
@@ -50,10 +65,24 @@ public final class LoadBalancer {
 		this.listener = builder.listener;
 		Function<String, CircuitBreaker> breakers = (builder.breakers != null) ? builder.breakers
 				: CircuitBreakerRegistry.of(defaultBreakerConfig(this.clock))::circuitBreaker;
+		Set<String> listed = new LinkedHashSet<>();
+		this.config.backends().forEach((backend) -> backend.deployments().forEach((d) -> listed.add(d.model())));
+		this.models = List.copyOf(listed);
+		this.modelIndex = new HashMap<>();
+		this.models.forEach((model) -> this.modelIndex.put(model, this.modelIndex.size()));
 		List<Backend> all = new ArrayList<>();
 		for (BackendConfig backend : this.config.backends()) {
-			all.add(new Backend(backend, all.size(), breakers.apply(backend.name()), this.clock));
+			all.add(new Backend(backend, all.size(), breakers.apply(backend.name()), this.clock, this.models));
 		}
+		this.served = new boolean[this.models.size()];
+		boolean unlisted = false;
+		for (Backend backend : all) {
+			unlisted |= backend.config().deployments().isEmpty();
+			for (int i = 0; i < this.served.length; i++) {
+				this.served[i] |= backend.serves(i, true);
+			}
+		}
+		this.unlistedServed = unlisted;
 		this.backends = List.copyOf(all);
 		this.byPriority = all.stream()
 			.sorted(Comparator.comparingInt((Backend b) -> b.config().priority()))
@@ -95,7 +124,7 @@ public final class LoadBalancer {
 	 * @return the request's exchange, to be used by one thread (or one reactive chain) at a time
 	 */
 	public Exchange begin() {
-		return new Exchange(this, 0, null);
+		return new Exchange(this, 0, null, null);
 	}
 
 	/**
@@ -105,7 +134,18 @@ public final class LoadBalancer {
 	 * @return the request's exchange, to be used by one thread (or one reactive chain) at a time
 	 */
 	public Exchange begin(long estimatedTokens) {
-		return new Exchange(this, estimatedTokens, null);
+		return new Exchange(this, estimatedTokens, null, null);
+	}
+
+	/**
+	 * Begin one request for a model: only backends that serve it are tried, and its state (cool-down,
+	 * quota, budget) is the model's deployment on each backend.
+	 * @param estimatedTokens the request's estimated tokens, see {@link TokenEstimate}
+	 * @param model the model or deployment name the application sends, or {@code null} for none
+	 * @return the request's exchange, to be used by one thread (or one reactive chain) at a time
+	 */
+	public Exchange begin(long estimatedTokens, String model) {
+		return new Exchange(this, estimatedTokens, null, model);
 	}
 
 	/**
@@ -121,7 +161,32 @@ public final class LoadBalancer {
 	public Exchange begin(String method, String rawPathAndQuery, byte[] body) {
 		Backend home = (this.statefulHome != null && StatefulRequests.isStateful(method, rawPathAndQuery, body))
 				? this.statefulHome : null;
-		return new Exchange(this, TokenEstimate.of(body), home);
+		// the model only matters when deployment maps make state per model: no parsing otherwise
+		String model = this.models.isEmpty() ? null : RequestTarget.model(rawPathAndQuery, body);
+		return new Exchange(this, TokenEstimate.of(body), home, model);
+	}
+
+	/**
+	 * Return every model some backend's deployment map lists, in configuration order: the models
+	 * whose state is kept per backend, and the values of the {@code deployment} metric tag.
+	 * @return the models, empty when no backend has a deployment map
+	 */
+	public List<String> models() {
+		return this.models;
+	}
+
+	/** Index of a listed model, -1 for a model no map lists or none. */
+	int modelIndex(String model) {
+		if (model == null || this.models.isEmpty()) {
+			return -1;
+		}
+		Integer index = this.modelIndex.get(model);
+		return (index != null) ? index : -1;
+	}
+
+	/** Whether some backend, enabled or not, takes requests for this model. */
+	boolean serves(int model) {
+		return (model >= 0) ? this.served[model] : this.unlistedServed;
 	}
 
 	/**

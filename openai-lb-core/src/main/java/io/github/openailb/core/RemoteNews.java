@@ -9,8 +9,8 @@ import org.slf4j.LoggerFactory;
  * Applies what other application instances report (through a {@link SharedState}) to this
  * instance's backends, within the bounds a backend's own hints have: news is only as good as
  * the store it came through, which anyone with access to it can write to. A deadline not in the
- * future is ignored, one further ahead than {@code max-cool-down} is capped there, a backend not
- * configured here is ignored, and a reason is cut to one short line of printable text. News
+ * future is ignored, one further ahead than {@code max-cool-down} is capped there, a backend (or a
+ * backend's deployment) not configured here is ignored, and a reason is cut to one short line of printable text. News
  * may extend a running cool-down, never shorten it; only an operator's reset, which anyone able
  * to write to the store could also do by deleting keys, ends one early.
  */
@@ -40,6 +40,36 @@ final class RemoteNews implements SharedState.Listener {
 			return;
 		}
 		backend.extendCoolDown(Math.min(until, now + this.balancer.config().maxCoolDown().toMillis()));
+	}
+
+	@Override
+	public List<String> models(String name) {
+		Backend backend = this.balancer.backend(name);
+		return (backend != null) ? backend.deployments().stream().map(Deployment::model).toList() : List.of();
+	}
+
+	@Override
+	public void coolingDown(String name, String model, long until) {
+		Deployment deployment = deployment(name, model);
+		long now = this.balancer.clock().millis();
+		if (deployment == null || until <= now) {
+			return;
+		}
+		deployment.extendCoolDown(Math.min(until, now + this.balancer.config().maxCoolDown().toMillis()));
+	}
+
+	@Override
+	public void misconfigured(String name, String model, String reason) {
+		Deployment deployment = deployment(name, model);
+		if (deployment != null) {
+			deployment.markNotServed(printable(reason));
+		}
+	}
+
+	/** Only a deployment configured here: news names whatever the store holds. */
+	private Deployment deployment(String name, String model) {
+		Backend backend = this.balancer.backend(name);
+		return (backend != null && model != null) ? backend.deployment(model) : null;
 	}
 
 	@Override

@@ -4,13 +4,16 @@ import java.net.URI;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
  * Where one attempt goes: the backend's base URL (with its path prefix) plus the caller's path
- * and query, with the deployment name rewritten when the backend names it differently.
+ * and query, with the deployment name rewritten when the backend names it differently; and which
+ * model a request is for.
  */
 public final class RequestTarget {
 
@@ -27,15 +30,44 @@ public final class RequestTarget {
 	 * @return the attempt's URI
 	 */
 	public static URI uri(BackendConfig backend, String rawPathAndQuery) {
+		return uri(backend.url(), backend.deployment(), rawPathAndQuery);
+	}
+
+	/**
+	 * Build the URI of one attempt.
+	 * @param attempt the attempt, which knows its backend and the deployment it goes to there
+	 * @param rawPathAndQuery the caller's path and query, still encoded
+	 * @return the attempt's URI
+	 */
+	public static URI uri(Step.Attempt attempt, String rawPathAndQuery) {
+		return uri(attempt.backend().config().url(), attempt.deploymentName(), rawPathAndQuery);
+	}
+
+	private static URI uri(URI base, String deploymentName, String rawPathAndQuery) {
 		String path = (rawPathAndQuery.isEmpty() || rawPathAndQuery.startsWith("/")) ? rawPathAndQuery
 				: "/" + rawPathAndQuery;
-		if (backend.deployment() != null) {
+		if (deploymentName != null) {
 			Matcher deployment = inPath(path);
 			if (deployment.find()) {
-				path = path.substring(0, deployment.start(1)) + backend.deployment() + path.substring(deployment.end(1));
+				path = path.substring(0, deployment.start(1)) + deploymentName + path.substring(deployment.end(1));
 			}
 		}
-		return URI.create(backend.url() + path);
+		return URI.create(base + path);
+	}
+
+	/**
+	 * Find the model a request is for: the deployment in its path ({@code /openai/deployments/{x}/…}),
+	 * else the top-level {@code model} of its JSON body (the {@code /v1} API).
+	 * @param rawPathAndQuery the caller's path and query
+	 * @param body the caller's body
+	 * @return the model, or {@code null} when the request names none
+	 */
+	public static String model(String rawPathAndQuery, byte[] body) {
+		Matcher deployment = inPath(rawPathAndQuery);
+		if (deployment.find()) {
+			return deployment.group(1);
+		}
+		return startsWithObject(body) ? ModelRewrite.read(body) : null;
 	}
 
 	/**
@@ -48,10 +80,26 @@ public final class RequestTarget {
 	 * @return the bytes to send, the same array when nothing changes
 	 */
 	public static byte[] body(BackendConfig backend, String rawPath, byte[] body) {
-		if (backend.deployment() == null || !startsWithObject(body) || inPath(rawPath).find()) {
+		return body(backend.deployment(), rawPath, body);
+	}
+
+	/**
+	 * Build the body of one attempt, as {@link #body(BackendConfig, String, byte[])} does, for the
+	 * deployment the attempt goes to.
+	 * @param attempt the attempt
+	 * @param rawPath the caller's path, optionally with its query
+	 * @param body the caller's body
+	 * @return the bytes to send, the same array when nothing changes
+	 */
+	public static byte[] body(Step.Attempt attempt, String rawPath, byte[] body) {
+		return body(attempt.deploymentName(), rawPath, body);
+	}
+
+	private static byte[] body(String deploymentName, String rawPath, byte[] body) {
+		if (deploymentName == null || !startsWithObject(body) || inPath(rawPath).find()) {
 			return body;
 		}
-		return ModelRewrite.apply(body, backend.deployment());
+		return ModelRewrite.apply(body, deploymentName);
 	}
 
 	/** Looks for the deployment segment in the path only: the query string is the caller's business. */
@@ -74,6 +122,27 @@ public final class RequestTarget {
 	private static final class ModelRewrite {
 
 		private static final ObjectMapper JSON = new ObjectMapper();
+
+		/** The top-level {@code model} string, read as a stream that stops once it is found. */
+		static String read(byte[] body) {
+			try (JsonParser parser = JSON.getFactory().createParser(body)) {
+				if (parser.nextToken() != JsonToken.START_OBJECT) {
+					return null;
+				}
+				while (parser.nextToken() == JsonToken.FIELD_NAME) {
+					boolean model = "model".equals(parser.currentName());
+					JsonToken value = parser.nextToken();
+					if (model) {
+						return (value == JsonToken.VALUE_STRING) ? parser.getText() : null;
+					}
+					parser.skipChildren();
+				}
+			}
+			catch (java.io.IOException ex) {
+				// not JSON after all: the request names no model
+			}
+			return null;
+		}
 
 		static byte[] apply(byte[] body, String model) {
 			try {

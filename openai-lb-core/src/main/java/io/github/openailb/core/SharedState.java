@@ -32,6 +32,28 @@ public interface SharedState {
 	}
 
 	/**
+	 * Tell the other instances that one model's deployment on a backend cools down (its quota is
+	 * spent; the backend's other deployments are not). A store that does not keep state per
+	 * deployment may ignore it.
+	 * @param backend the backend name
+	 * @param model the model name the application sends, one of the configured ones
+	 * @param until end of the cool-down, epoch milliseconds
+	 * @param reason why, without secrets
+	 */
+	default void coolingDown(String backend, String model, long until, String reason) {
+	}
+
+	/**
+	 * Tell the other instances that a backend seems not to serve one model (it answered 404 for
+	 * it). A store that does not keep state per deployment may ignore it.
+	 * @param backend the backend name
+	 * @param model the model name the application sends, one of the configured ones
+	 * @param reason why, without secrets
+	 */
+	default void misconfigured(String backend, String model, String reason) {
+	}
+
+	/**
 	 * Tell the other instances that a backend timed out and is left alone (its breaker held open)
 	 * until a time.
 	 * @param backend the backend name
@@ -82,6 +104,34 @@ public interface SharedState {
 		 * @return the backend names
 		 */
 		java.util.List<String> backends();
+
+		/**
+		 * Return the models whose state this instance keeps per deployment on a backend, the only
+		 * ones whose news it reads for that backend.
+		 * @param backend the backend name
+		 * @return the model names, empty for none
+		 */
+		default java.util.List<String> models(String backend) {
+			return java.util.List.of();
+		}
+
+		/**
+		 * Another instance saw one model's deployment on this backend ask for a pause.
+		 * @param backend the backend name
+		 * @param model the model name
+		 * @param until end of the cool-down, epoch milliseconds of this instance's clock
+		 */
+		default void coolingDown(String backend, String model, long until) {
+		}
+
+		/**
+		 * Another instance found that this backend does not serve one model.
+		 * @param backend the backend name
+		 * @param model the model name
+		 * @param reason why
+		 */
+		default void misconfigured(String backend, String model, String reason) {
+		}
 
 		/**
 		 * Another instance saw this backend ask for a pause.

@@ -47,6 +47,8 @@ public sealed interface Step permits Step.Attempt, Step.Wait, Step.GiveUp {
 
 		private final Backend backend;
 
+		private final Deployment deployment;
+
 		private final int number;
 
 		private final long startNanos;
@@ -54,10 +56,32 @@ public sealed interface Step permits Step.Attempt, Step.Wait, Step.GiveUp {
 		@SuppressWarnings("unused") // through STATE
 		private volatile int state;
 
-		Attempt(Backend backend, int number, long startNanos) {
+		Attempt(Backend backend, Deployment deployment, int number, long startNanos) {
 			this.backend = backend;
+			this.deployment = deployment;
 			this.number = number;
 			this.startNanos = startNanos;
+		}
+
+		/**
+		 * Return the model's deployment on the chosen backend, whose state this attempt's answer
+		 * updates.
+		 * @return the deployment, or {@code null} when the backend keeps one state for the request
+		 */
+		public Deployment deployment() {
+			return this.deployment;
+		}
+
+		/**
+		 * Return the deployment name to send instead of the caller's.
+		 * @return the backend's name for the request's model when it differs, its one
+		 * {@code deployment} for every request, or {@code null} to keep the caller's
+		 */
+		public String deploymentName() {
+			if (this.deployment == null) {
+				return this.backend.config().deployment();
+			}
+			return this.deployment.name().equals(this.deployment.model()) ? null : this.deployment.name();
 		}
 
 		/**
@@ -158,6 +182,15 @@ public sealed interface Step permits Step.Attempt, Step.Wait, Step.GiveUp {
 		}
 
 		/**
+		 * The OpenAI-shaped JSON error body of the synthetic 404 sent when no backend serves the
+		 * request's model.
+		 * @return the body as UTF-8 bytes
+		 */
+		public byte[] modelNotServedBody() {
+			return errorBody(jsonEscaped(this.reason) + ".", "invalid_request_error", "DeploymentNotFound");
+		}
+
+		/**
 		 * The OpenAI-shaped JSON error body of the synthetic 503 sent when the backend holding a
 		 * request's server-side state cannot take it.
 		 * @return the body as UTF-8 bytes
@@ -203,7 +236,13 @@ public sealed interface Step permits Step.Attempt, Step.Wait, Step.GiveUp {
 		 * and no other backend may take it: the caller gets a synthetic 503, with Retry-After when
 		 * the backend's next free time is known.
 		 */
-		STATEFUL_UNAVAILABLE
+		STATEFUL_UNAVAILABLE,
+
+		/**
+		 * No backend serves the request's model (every backend lists its deployments, none this
+		 * model): nothing was sent, and the caller gets a synthetic 404 naming the model.
+		 */
+		MODEL_NOT_SERVED
 
 	}
 

@@ -68,6 +68,21 @@ final class EngineFixtures {
 		}
 
 		@Override
+		public void attemptEnded(Backend backend, String model, Outcome outcome, long nanos) {
+			if (model == null) {
+				attemptEnded(backend, outcome, nanos);
+				return;
+			}
+			this.events.add("attemptEnded " + backend.name() + " " + model + " " + outcome);
+			this.nanos.add(nanos);
+		}
+
+		@Override
+		public void coolDownStarted(Backend backend, String model, java.time.Duration duration) {
+			this.events.add("coolDownStarted " + backend.name() + " " + model + " " + duration);
+		}
+
+		@Override
 		public void coolDownStarted(Backend backend, java.time.Duration duration) {
 			this.events.add("coolDownStarted " + backend.name() + " " + duration);
 		}

@@ -61,6 +61,12 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 	 */
 	public static final String STATEFUL_UNAVAILABLE_MARK = "stateful-backend-unavailable";
 
+	/**
+	 * Value of {@link #MARK_HEADER} on the synthetic 404 sent when no backend serves the request's
+	 * model (every backend lists its deployments, none that model).
+	 */
+	public static final String MODEL_NOT_SERVED_MARK = "model-not-served";
+
 	/** Value of {@link #MARK_HEADER} on the synthetic 429 sent when every backend is throttled. */
 	public static final String THROTTLED_MARK = "throttled";
 
@@ -207,6 +213,7 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 			case LAST_ANSWER -> Mono.just(call.lastAnswer);
 			case THROTTLED -> Mono.just(synthetic(end, 429, THROTTLED_MARK, end.throttledBody()));
 			case UNAVAILABLE -> Mono.just(synthetic(end, 503, UNAVAILABLE_MARK, end.unavailableBody()));
+			case MODEL_NOT_SERVED -> Mono.just(synthetic(end, 404, MODEL_NOT_SERVED_MARK, end.modelNotServedBody()));
 			default -> Mono.error(new NoBackendAnsweredException(end.reason()));
 		};
 	}
@@ -221,8 +228,8 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 			.map(Optional::of)
 			.defaultIfEmpty(Optional.empty())
 			.onErrorMap(CredentialFailure::new)
-			.flatMap((auth) -> this.transport.connect(call.method, RequestTarget.uri(backend, call.pathAndQuery),
-					(request) -> write(request, call, backend, auth)))
+			.flatMap((auth) -> this.transport.connect(call.method, RequestTarget.uri(attempt, call.pathAndQuery),
+					(request) -> write(request, call, attempt, auth)))
 			.flatMap((response) -> judge(call, attempt, response))
 			// with a fallback Reactor skips naming the timed-out operator chain, a walk it would
 			// otherwise do on every subscription (seen in profiles of the benchmarks)
@@ -267,7 +274,7 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 				: "no credential: " + cause.getClass().getSimpleName();
 	}
 
-	private static Mono<Void> write(ClientHttpRequest request, Call call, BackendConfig backend,
+	private static Mono<Void> write(ClientHttpRequest request, Call call, Step.Attempt attempt,
 			Optional<AuthHeader> auth) {
 		HttpHeaders out = request.getHeaders();
 		call.headers.forEach((name, values) -> {
@@ -280,7 +287,7 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 			out.remove(HttpHeaders.AUTHORIZATION);
 			out.set(header.name(), header.value());
 		});
-		byte[] bytes = RequestTarget.body(backend, call.pathAndQuery, call.body);
+		byte[] bytes = RequestTarget.body(attempt, call.pathAndQuery, call.body);
 		if (bytes.length == 0 && (call.method == HttpMethod.GET || call.method == HttpMethod.HEAD
 				|| call.method == HttpMethod.DELETE || call.method == HttpMethod.OPTIONS)) {
 			return request.setComplete();
