@@ -2,7 +2,9 @@ package io.github.openailb.autoconfigure;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 import io.github.openailb.auth.AuthMode;
 import io.github.openailb.core.BalancerConfig;
@@ -279,6 +281,9 @@ public class OpenAiLbProperties {
 				.apiKey(backend.getApiKey())
 				.keyStyle(backend.getKeyStyle())
 				.deployment(backend.getDeployment())
+				.deployments(backend.getDeployments())
+				.deploymentRpm(backend.getDeploymentRpm())
+				.deploymentTpm(backend.getDeploymentTpm())
 				.enabled(backend.isEnabled())
 				.rpm(backend.getRpm())
 				.tpm(backend.getTpm()));
@@ -340,9 +345,31 @@ public class OpenAiLbProperties {
 		private KeyStyle keyStyle = KeyStyle.API_KEY;
 
 		/**
-		 * Deployment (model) name on this instance, when it differs from the one the caller uses.
+		 * One deployment name on this instance for every request, when it differs from the one the
+		 * caller uses. Shorthand for an instance serving one model; not together with
+		 * 'deployments'.
 		 */
 		private String deployment;
+
+		/**
+		 * Models this instance serves: the model (or deployment) name the application sends, mapped
+		 * to the deployment's name on this instance, e.g. 'gpt-4o: gpt-4o-westus'. An instance that
+		 * lists deployments takes only requests for those models, and keeps cool-downs, quota and
+		 * budgets per deployment. Empty: every model, under the caller's name.
+		 */
+		private Map<String, String> deployments = new LinkedHashMap<>();
+
+		/**
+		 * Client-side requests-per-minute budget per deployment, by the model name listed in
+		 * 'deployments'.
+		 */
+		private Map<String, Long> deploymentRpm = new LinkedHashMap<>();
+
+		/**
+		 * Client-side tokens-per-minute budget per deployment, by the model name listed in
+		 * 'deployments'.
+		 */
+		private Map<String, Long> deploymentTpm = new LinkedHashMap<>();
 
 		/**
 		 * Whether this backend takes traffic.
@@ -447,6 +474,30 @@ public class OpenAiLbProperties {
 
 		public void setDeployment(String deployment) {
 			this.deployment = deployment;
+		}
+
+		public Map<String, String> getDeployments() {
+			return this.deployments;
+		}
+
+		public void setDeployments(Map<String, String> deployments) {
+			this.deployments = deployments;
+		}
+
+		public Map<String, Long> getDeploymentRpm() {
+			return this.deploymentRpm;
+		}
+
+		public void setDeploymentRpm(Map<String, Long> deploymentRpm) {
+			this.deploymentRpm = deploymentRpm;
+		}
+
+		public Map<String, Long> getDeploymentTpm() {
+			return this.deploymentTpm;
+		}
+
+		public void setDeploymentTpm(Map<String, Long> deploymentTpm) {
+			this.deploymentTpm = deploymentTpm;
 		}
 
 		public boolean isEnabled() {

@@ -57,6 +57,31 @@ class OpenAiLbAutoConfigurationTests {
 	}
 
 	@Test
+	void deploymentMapsBindWithModelNamesKeptWhole() {
+		this.runner
+			.withPropertyValues("openai.lb.backends[0].deployments.gpt-4o=chat-a",
+					"openai.lb.backends[0].deployments.gpt-4.1=gpt41-a",
+					"openai.lb.backends[0].deployment-tpm.gpt-4.1=30000", "openai.lb.backends[0].deployment-rpm.gpt-4o=60")
+			.run((context) -> {
+				io.github.openailb.core.BackendConfig backend = context.getBean(LoadBalancer.class).backends().get(0).config();
+				assertThat(backend.deployments()).containsExactly(
+						new io.github.openailb.core.DeploymentConfig("gpt-4o", "chat-a", 60, 0),
+						new io.github.openailb.core.DeploymentConfig("gpt-4.1", "gpt41-a", 0, 30000));
+			});
+	}
+
+	@Test
+	void deploymentAndDeploymentsTogetherFailTheStartNamingBoth() {
+		this.runner
+			.withPropertyValues("openai.lb.backends[0].deployment=chat-a", "openai.lb.backends[0].deployments.gpt-4o=chat-a")
+			.run((context) -> assertThat(context).hasFailed()
+				.getFailure()
+				.rootCause()
+				.hasMessageContaining("openai.lb.backends[0].deployments")
+				.hasMessageContaining("openai.lb.backends[0].deployment"));
+	}
+
+	@Test
 	void backsOffWhenTheUserDefinesTheEngine() {
 		LoadBalancer own = LoadBalancer.builder(io.github.openailb.core.BalancerConfig.builder()
 			.backend(new io.github.openailb.core.BalancerConfig.BackendBuilder().name("mine").url("http://mine"))
