@@ -84,6 +84,16 @@ public final class SimulatedBackend {
 	}
 
 	/**
+	 * The deployments it serves: the model an application asks for → the deployment's name here.
+	 * @return the deployments, empty when it serves any name
+	 */
+	public Map<String, String> deployments() {
+		Map<String, String> names = new LinkedHashMap<>();
+		this.settings.getDeployments().forEach((model, deployment) -> names.put(model, deployment.getName()));
+		return names;
+	}
+
+	/**
 	 * The port it listens on, once started.
 	 * @return the port
 	 */
