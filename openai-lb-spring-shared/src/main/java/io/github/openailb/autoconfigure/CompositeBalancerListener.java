@@ -31,6 +31,20 @@ final class CompositeBalancerListener implements BalancerListener {
 	}
 
 	@Override
+	public void attemptEnded(Backend backend, String model, Outcome outcome, long nanos) {
+		for (BalancerListener listener : this.listeners) {
+			listener.attemptEnded(backend, model, outcome, nanos);
+		}
+	}
+
+	@Override
+	public void coolDownStarted(Backend backend, String model, Duration duration) {
+		for (BalancerListener listener : this.listeners) {
+			listener.coolDownStarted(backend, model, duration);
+		}
+	}
+
+	@Override
 	public void coolDownStarted(Backend backend, Duration duration) {
 		for (BalancerListener listener : this.listeners) {
 			listener.coolDownStarted(backend, duration);
