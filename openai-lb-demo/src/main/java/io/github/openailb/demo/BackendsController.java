@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 
 import io.github.openailb.core.Backend;
+import io.github.openailb.core.Deployment;
 import io.github.openailb.core.LoadBalancer;
 import io.github.openailb.core.Step;
 
@@ -45,8 +46,8 @@ class BackendsController {
 
 	@PostMapping("/api/burst")
 	Burst.Report burst(@RequestParam(defaultValue = "60") int count,
-			@RequestParam(defaultValue = "60") int concurrency) {
-		return this.burst.fire(Math.min(count, 1000), Math.min(concurrency, 200));
+			@RequestParam(defaultValue = "60") int concurrency, @RequestParam(defaultValue = "0") int embeddings) {
+		return this.burst.fire(Math.min(count, 1000), Math.min(concurrency, 200), Math.max(0, Math.min(embeddings, 100)));
 	}
 
 	private Map<String, Object> describe(Backend backend, long now) {
@@ -64,6 +65,22 @@ class BackendsController {
 		view.put("throttled", counts.throttled());
 		view.put("failures", counts.failures());
 		view.put("failovers", this.activity.failovers(backend.name()));
+		view.put("deployments", backend.deployments().stream().map((deployment) -> describe(deployment, now)).toList());
+		return view;
+	}
+
+	/** A deployment's own state: a 429 cools it down, not its backend. */
+	private Map<String, Object> describe(Deployment deployment, long now) {
+		Instant until = deployment.coolingDownUntil();
+		String backend = deployment.backend().name();
+		Map<String, Object> view = new LinkedHashMap<>();
+		view.put("model", deployment.model());
+		view.put("name", deployment.name());
+		view.put("state", deployment.state().name());
+		view.put("coolingDownMillis", (until != null) ? Math.max(0, until.toEpochMilli() - now) : 0);
+		view.put("remainingRequests", (deployment.headroom() != null) ? deployment.headroom().remainingRequests() : -1);
+		view.put("successes", this.activity.answered(backend, deployment.model()));
+		view.put("throttled", this.activity.throttled(backend, deployment.model()));
 		return view;
 	}
 

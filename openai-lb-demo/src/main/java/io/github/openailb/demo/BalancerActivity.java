@@ -12,7 +12,8 @@ import io.github.openailb.core.Step;
 import org.springframework.stereotype.Component;
 
 /**
- * Tallies failovers per backend and how requests ended, for the page and the burst report.
+ * Tallies failovers per backend, answers and 429s per deployment, and how requests ended, for the
+ * page and the burst report.
  */
 @Component
 class BalancerActivity implements BalancerListener {
@@ -20,6 +21,25 @@ class BalancerActivity implements BalancerListener {
 	private final Map<String, LongAdder> failovers = new ConcurrentHashMap<>();
 
 	private final Map<Step.Ending, LongAdder> endings = new ConcurrentHashMap<>();
+
+	private final Map<String, LongAdder> answered = new ConcurrentHashMap<>();
+
+	private final Map<String, LongAdder> throttled = new ConcurrentHashMap<>();
+
+	@Override
+	public void attemptEnded(Backend backend, String model, Outcome outcome, long nanos) {
+		if (model == null) {
+			return;
+		}
+		Map<String, LongAdder> tally = switch (outcome) {
+			case SUCCESS -> this.answered;
+			case THROTTLED -> this.throttled;
+			default -> null;
+		};
+		if (tally != null) {
+			tally.computeIfAbsent(key(backend.name(), model), (key) -> new LongAdder()).increment();
+		}
+	}
 
 	@Override
 	public void failedOver(Backend from, Outcome outcome) {
@@ -33,6 +53,23 @@ class BalancerActivity implements BalancerListener {
 
 	long failovers(String backend) {
 		LongAdder count = this.failovers.get(backend);
+		return (count != null) ? count.sum() : 0;
+	}
+
+	long answered(String backend, String model) {
+		return sum(this.answered, key(backend, model));
+	}
+
+	long throttled(String backend, String model) {
+		return sum(this.throttled, key(backend, model));
+	}
+
+	private static String key(String backend, String model) {
+		return backend + '\n' + model;
+	}
+
+	private static long sum(Map<String, LongAdder> tally, String key) {
+		LongAdder count = tally.get(key);
 		return (count != null) ? count.sum() : 0;
 	}
 

@@ -15,34 +15,54 @@ import io.github.openailb.core.LoadBalancer;
 import org.springframework.stereotype.Component;
 
 /**
- * Fires many chat calls at once and reports where they went and how they ended.
+ * Fires many chat (and, if asked, embeddings) calls at once and reports where they went and how
+ * they ended.
  */
 @Component
 class Burst {
 
 	private final Chat chat;
 
+	private final Embeddings embeddings;
+
 	private final LoadBalancer balancer;
 
-	Burst(Chat chat, LoadBalancer balancer) {
+	Burst(Chat chat, Embeddings embeddings, LoadBalancer balancer) {
 		this.chat = chat;
+		this.embeddings = embeddings;
 		this.balancer = balancer;
 	}
 
-	Report fire(int count, int concurrency) {
+	/**
+	 * Fire the calls.
+	 * @param count calls to fire
+	 * @param concurrency calls in flight at once
+	 * @param embeddingShare percentage (0-100) of the calls that embed instead of chatting,
+	 * spread evenly over the burst
+	 */
+	Report fire(int count, int concurrency, int embeddingShare) {
 		Map<String, Long> before = successes();
 		AtomicInteger answered = new AtomicInteger();
 		AtomicInteger throttled = new AtomicInteger();
 		AtomicInteger failed = new AtomicInteger();
+		int embedded = 0;
 		long start = System.nanoTime();
 		ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, concurrency));
 		try {
 			List<Future<?>> calls = new ArrayList<>();
 			for (int i = 0; i < count; i++) {
 				int n = i;
+				// the i-th call embeds when the running share of embeddings steps up here
+				boolean embed = (i + 1) * embeddingShare / 100 > i * embeddingShare / 100;
+				embedded += embed ? 1 : 0;
 				calls.add(pool.submit(() -> {
 					try {
-						this.chat.call("Burst call #" + (n + 1));
+						if (embed) {
+							this.embeddings.embed("Burst text #" + (n + 1));
+						}
+						else {
+							this.chat.call("Burst call #" + (n + 1));
+						}
 						answered.incrementAndGet();
 					}
 					catch (ChatThrottledException ex) {
@@ -65,7 +85,7 @@ class Burst {
 		}
 		Map<String, Long> servedBy = new LinkedHashMap<>();
 		successes().forEach((name, total) -> servedBy.put(name, total - before.getOrDefault(name, 0L)));
-		return new Report(count, answered.get(), throttled.get(), failed.get(), servedBy,
+		return new Report(count, embedded, answered.get(), throttled.get(), failed.get(), servedBy,
 				(System.nanoTime() - start) / 1_000_000);
 	}
 
@@ -81,13 +101,14 @@ class Burst {
 	 * What a burst did.
 	 *
 	 * @param calls calls fired
+	 * @param embeddings how many of them were embeddings calls
 	 * @param answered calls that got a reply
 	 * @param throttled calls refused with 429 because every backend was throttled
 	 * @param failed calls that failed otherwise
 	 * @param servedBy replies per backend
 	 * @param millis how long the burst took
 	 */
-	record Report(int calls, int answered, int throttled, int failed, Map<String, Long> servedBy, long millis) {
+	record Report(int calls, int embeddings, int answered, int throttled, int failed, Map<String, Long> servedBy, long millis) {
 	}
 
 }

@@ -10,8 +10,9 @@ import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.stereotype.Component;
 
 /**
- * {@code --demo.burst=N}: fires N chat calls at {@code demo.burst-concurrency} at start-up, prints
- * where they went, then exits (unless {@code --demo.burst-exit=false}).
+ * {@code --demo.burst=N}: fires N calls at {@code demo.burst-concurrency} at start-up, chat or, for
+ * {@code demo.burst-embeddings} percent of them, embeddings; prints where they went, then exits
+ * (unless {@code --demo.burst-exit=false}).
  */
 @Component
 class BurstRunner implements ApplicationRunner {
@@ -24,14 +25,18 @@ class BurstRunner implements ApplicationRunner {
 
 	private final int concurrency;
 
+	private final int embeddingShare;
+
 	private final boolean exit;
 
 	BurstRunner(Burst burst, ConfigurableApplicationContext context, @Value("${demo.burst:0}") int count,
-			@Value("${demo.burst-concurrency:20}") int concurrency, @Value("${demo.burst-exit:true}") boolean exit) {
+			@Value("${demo.burst-concurrency:20}") int concurrency,
+			@Value("${demo.burst-embeddings:0}") int embeddingShare, @Value("${demo.burst-exit:true}") boolean exit) {
 		this.burst = burst;
 		this.context = context;
 		this.count = count;
 		this.concurrency = concurrency;
+		this.embeddingShare = Math.max(0, Math.min(100, embeddingShare));
 		this.exit = exit;
 	}
 
@@ -40,10 +45,11 @@ class BurstRunner implements ApplicationRunner {
 		if (this.count <= 0) {
 			return;
 		}
-		Burst.Report report = this.burst.fire(this.count, this.concurrency);
+		Burst.Report report = this.burst.fire(this.count, this.concurrency, this.embeddingShare);
 		StringBuilder out = new StringBuilder();
-		out.append(String.format("%nBurst of %d chat calls, %d at a time, in %d ms%n", report.calls(),
-				this.concurrency, report.millis()));
+		out.append(String.format("%nBurst of %d calls (%d chat, %d embeddings), %d at a time, in %d ms%n",
+				report.calls(), report.calls() - report.embeddings(), report.embeddings(), this.concurrency,
+				report.millis()));
 		out.append(String.format("  answered: %d   throttled (429): %d   failed: %d%n", report.answered(),
 				report.throttled(), report.failed()));
 		out.append("  replies per backend:\n");

@@ -18,11 +18,11 @@ import org.springframework.web.context.request.async.AsyncRequestNotUsableExcept
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 
 /**
- * Turns chat failures into short JSON errors with the right status, never a stack trace. The
+ * Turns chat and embeddings failures into short JSON errors with the right status, never a stack trace. The
  * body is written directly so that it also reaches a client that asked for
  * {@code text/event-stream}.
  */
-@RestControllerAdvice(assignableTypes = ChatController.class)
+@RestControllerAdvice(assignableTypes = { ChatController.class, EmbeddingsController.class })
 class ChatErrorAdvice {
 
 	private static final Log logger = LogFactory.getLog(ChatErrorAdvice.class);
@@ -49,7 +49,8 @@ class ChatErrorAdvice {
 	@ExceptionHandler({ IllegalArgumentException.class, HttpMessageNotReadableException.class,
 			MissingServletRequestParameterException.class })
 	void badRequest(Exception ex, HttpServletResponse response) throws IOException {
-		String message = (ex instanceof IllegalArgumentException) ? ex.getMessage() : "Send {\"message\": \"...\"}.";
+		String message = (ex instanceof IllegalArgumentException) ? ex.getMessage()
+				: "Send {\"message\": \"...\"} (chat) or {\"text\": \"...\"} (embeddings).";
 		write(response, 400, "bad_request", message, null);
 	}
 

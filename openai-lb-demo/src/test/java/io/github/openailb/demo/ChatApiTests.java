@@ -67,6 +67,29 @@ class ChatApiTests {
 	}
 
 	@Test
+	void embeddingsAreAnswered() throws Exception {
+		HttpResponse<String> response = Http.embed(this.port, "{\"text\": \"a load balancer\"}");
+		assertThat(response.statusCode()).isEqualTo(200);
+		assertThat(this.json.readTree(response.body()).path("dimensions").asInt()).isEqualTo(8);
+		assertThat(Http.embed(this.port, "{}").statusCode()).isEqualTo(400);
+	}
+
+	@Test
+	void backendsViewListsEachInstancesDeployments() throws Exception {
+		JsonNode backends = this.json.readTree(Http.get(this.port, "/api/backends").body()).path("backends");
+		JsonNode ptu = backends.path(0).path("deployments");
+		assertThat(ptu).hasSize(2);
+		assertThat(ptu.path(0).path("model").asText()).isEqualTo("gpt-4o-mini");
+		assertThat(ptu.path(0).path("name").asText()).isEqualTo("gpt-4o-mini-ptu");
+		assertThat(ptu.path(1).path("model").asText()).isEqualTo("text-embedding-3-small");
+		assertThat(ptu.path(1).path("name").asText()).isEqualTo("emb-small-eastus");
+		assertThat(ptu.path(1).path("state").asText()).isEqualTo("AVAILABLE");
+		// paygo-2 has no embeddings deployment
+		assertThat(backends.path(2).path("name").asText()).isEqualTo("paygo-2");
+		assertThat(backends.path(2).path("deployments")).hasSize(1);
+	}
+
+	@Test
 	void healthAndMetricsAreExposed() throws Exception {
 		HttpResponse<String> health = Http.get(this.port, "/actuator/health");
 		assertThat(health.statusCode()).isEqualTo(200);

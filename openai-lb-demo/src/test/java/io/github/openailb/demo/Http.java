@@ -23,6 +23,12 @@ final class Http {
 			.POST(HttpRequest.BodyPublishers.ofString(json)));
 	}
 
+	static HttpResponse<String> embed(int port, String json) throws IOException, InterruptedException {
+		return send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/api/embeddings"))
+			.header("Content-Type", "application/json")
+			.POST(HttpRequest.BodyPublishers.ofString(json)));
+	}
+
 	static HttpResponse<String> stream(int port, String message) throws IOException, InterruptedException {
 		return send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/api/chat/stream?message=" + message))
 			.header("Accept", "text/event-stream")

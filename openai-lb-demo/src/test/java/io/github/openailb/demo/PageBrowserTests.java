@@ -23,7 +23,8 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The page in headless Chromium: a burst makes the PTU throttle and failovers appear.
+ * The page in headless Chromium: a burst makes the PTU's chat deployment throttle and failovers
+ * appear.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 class PageBrowserTests {
@@ -69,12 +70,19 @@ class PageBrowserTests {
 		}
 	}
 
-	/** The PTU has failed over and is cooling down, and the pay-as-you-go tier answered. */
+	/**
+	 * The PTU has failed over and its chat deployment is cooling down (its embeddings deployment
+	 * and the instance itself are not), and the pay-as-you-go tier answered.
+	 */
 	private static boolean spilledOver(WebDriver driver) {
 		WebElement ptu = driver.findElement(By.cssSelector(".card[data-backend='ptu']"));
 		boolean failedOver = Long.parseLong(ptu.findElement(By.className("failovers")).getText()) > 0;
-		boolean coolingDown = ptu.getAttribute("class").contains("COOLING_DOWN")
-				&& ptu.findElement(By.className("state")).getText().startsWith("cooling down");
+		WebElement chat = ptu.findElement(By.cssSelector(".deployment[data-model='gpt-4o-mini']"));
+		WebElement embeddings = ptu.findElement(By.cssSelector(".deployment[data-model='text-embedding-3-small']"));
+		boolean coolingDown = chat.getAttribute("class").contains("COOLING_DOWN")
+				&& chat.findElement(By.className("dstate")).getText().startsWith("cooling down")
+				&& embeddings.getAttribute("class").contains("AVAILABLE")
+				&& ptu.getAttribute("class").contains("AVAILABLE");
 		long spilled = driver.findElements(By.cssSelector(".card[data-backend^='paygo'] .successes"))
 			.stream()
 			.mapToLong((element) -> Long.parseLong(element.getText()))

@@ -12,13 +12,14 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Every simulated instance allows one request a minute: after three calls every backend is
- * throttled and the API answers 429 with the balancer's Retry-After.
+ * Every simulated instance's chat deployment allows one request a minute: after three calls every
+ * backend is throttled for chat and the API answers 429 with the balancer's Retry-After, while the
+ * embeddings deployments, each with its own budget, keep answering.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-		properties = { "demo.simulator.instances.ptu.requests-per-minute=1",
-				"demo.simulator.instances.paygo-1.requests-per-minute=1",
-				"demo.simulator.instances.paygo-2.requests-per-minute=1" })
+		properties = { "demo.simulator.instances.ptu.deployments.gpt-4o-mini.requests-per-minute=1",
+				"demo.simulator.instances.paygo-1.deployments.gpt-4o-mini.requests-per-minute=1",
+				"demo.simulator.instances.paygo-2.deployments.gpt-4o-mini.requests-per-minute=1" })
 class ThrottledApiTests {
 
 	private final ObjectMapper json = new ObjectMapper();
@@ -35,6 +36,22 @@ class ThrottledApiTests {
 		assertThrottled(call);
 		HttpResponse<String> stream = Http.stream(this.port, "one-too-many");
 		assertThrottled(stream);
+	}
+
+	@Test
+	void embeddingsAreAnsweredWhileEveryChatDeploymentIsThrottled() throws Exception {
+		for (int i = 0; i < 3; i++) {
+			// the other test may have used up the chat budgets already
+			Http.chat(this.port, "{\"message\": \"use up the budget\"}");
+		}
+		assertThrottled(Http.chat(this.port, "{\"message\": \"one too many\"}"));
+		// each deployment has its own budget: the instances' embeddings deployments still answer
+		assertThat(Http.embed(this.port, "{\"text\": \"still served\"}").statusCode()).isEqualTo(200);
+		JsonNode ptu = this.json.readTree(Http.get(this.port, "/api/backends").body()).path("backends").path(0);
+		assertThat(ptu.path("state").asText()).isEqualTo("AVAILABLE");
+		assertThat(ptu.path("deployments").path(0).path("state").asText()).isEqualTo("COOLING_DOWN");
+		assertThat(ptu.path("deployments").path(1).path("state").asText()).isEqualTo("AVAILABLE");
+		assertThat(ptu.path("deployments").path(1).path("successes").asLong()).isEqualTo(1);
 	}
 
 	private void assertThrottled(HttpResponse<String> response) throws Exception {

@@ -26,13 +26,17 @@ import com.sun.net.httpserver.HttpServer;
 
 /**
  * One simulated Azure OpenAI instance on loopback: answers
- * {@code POST /openai/deployments/{deployment}/chat/completions} in the shape the Azure and
- * OpenAI SDKs parse, as JSON or as a server-sent event stream, within a requests-per-minute
- * budget. Plain Java (JDK HTTP server, Jackson), so the demos of both Boot lines share it.
+ * {@code POST /openai/deployments/{deployment}/chat/completions} (as JSON or as a server-sent
+ * event stream) and {@code .../embeddings} in the shape the Azure and OpenAI SDKs parse, within a
+ * requests-per-minute budget: one per deployment when the instance lists its deployments (a name it
+ * does not list gets a 404), else one for the whole instance. Plain Java (JDK HTTP server,
+ * Jackson), so the demos of both Boot lines and the benchmarks share it.
  */
 public final class SimulatedBackend {
 
-	private static final Pattern CHAT_PATH = Pattern.compile("/openai/deployments/([^/]+)/chat/completions");
+	private static final Pattern PATH = Pattern.compile("/openai/deployments/([^/]+)/(chat/completions|embeddings)");
+
+	private static final int DIMENSIONS = 8;
 
 	private static final long MINUTE = 60_000;
 
@@ -44,8 +48,8 @@ public final class SimulatedBackend {
 
 	private final ObjectMapper json = new ObjectMapper();
 
-	/** Acceptance times within the last minute, oldest first: the sliding rate-limit window. */
-	private final Deque<Long> window = new ArrayDeque<>();
+	/** The budget of each deployment by its name, or of the whole instance under "". */
+	private final Map<String, Window> windows = new LinkedHashMap<>();
 
 	private HttpServer server;
 
@@ -61,6 +65,14 @@ public final class SimulatedBackend {
 		this.name = name;
 		this.settings = settings;
 		this.apiKey = apiKey;
+		if (settings.getDeployments().isEmpty()) {
+			this.windows.put("", new Window(settings.getRequestsPerMinute()));
+		}
+		settings.getDeployments()
+			.values()
+			.forEach((deployment) -> this.windows.put(deployment.getName(), new Window(
+					(deployment.getRequestsPerMinute() > 0) ? deployment.getRequestsPerMinute()
+							: settings.getRequestsPerMinute())));
 	}
 
 	/**
@@ -69,6 +81,16 @@ public final class SimulatedBackend {
 	 */
 	public String name() {
 		return this.name;
+	}
+
+	/**
+	 * The deployments it serves: the model an application asks for → the deployment's name here.
+	 * @return the deployments, empty when it serves any name
+	 */
+	public Map<String, String> deployments() {
+		Map<String, String> names = new LinkedHashMap<>();
+		this.settings.getDeployments().forEach((model, deployment) -> names.put(model, deployment.getName()));
+		return names;
 	}
 
 	/**
@@ -106,21 +128,29 @@ public final class SimulatedBackend {
 
 	private void handle(HttpExchange exchange) throws IOException {
 		try (exchange) {
-			Matcher path = CHAT_PATH.matcher(exchange.getRequestURI().getPath());
+			Matcher path = PATH.matcher(exchange.getRequestURI().getPath());
 			if (!"POST".equals(exchange.getRequestMethod()) || !path.matches()) {
 				sendError(exchange, 404, "404", "Resource not found", Map.of());
 				return;
 			}
+			Window window = this.windows.getOrDefault("", this.windows.get(path.group(1)));
+			if (window == null) {
+				sendError(exchange, 404, "DeploymentNotFound",
+						"The API deployment for this resource does not exist.", Map.of());
+				return;
+			}
+			boolean embeddings = "embeddings".equals(path.group(2));
 			if (!this.apiKey.equals(exchange.getRequestHeaders().getFirst("api-key"))) {
 				sendError(exchange, 401, "401", "Access denied due to invalid subscription key or wrong API endpoint.",
 						Map.of());
 				return;
 			}
 			JsonNode request = this.json.readTree(readBody(exchange.getRequestBody()));
-			long retryAfterMillis = admit();
+			long retryAfterMillis = window.admit();
 			if (retryAfterMillis > 0) {
 				long seconds = Math.max(1, (retryAfterMillis + 999) / 1000);
-				sendError(exchange, 429, "429", "Requests to the ChatCompletions_Create Operation under Azure OpenAI API"
+				sendError(exchange, 429, "429", "Requests to the "
+						+ (embeddings ? "Embeddings_Create" : "ChatCompletions_Create") + " Operation under Azure OpenAI API"
 						+ " have exceeded call rate limit of your current pricing tier. Please retry after " + seconds
 						+ " seconds.", Map.of("Retry-After", String.valueOf(seconds), "retry-after-ms",
 								String.valueOf(retryAfterMillis), "x-ratelimit-remaining-requests", "0"));
@@ -138,31 +168,51 @@ public final class SimulatedBackend {
 						Map.of());
 				return;
 			}
+			if (embeddings) {
+				embed(exchange, path.group(1), request, window);
+				return;
+			}
 			String reply = reply(request);
 			if (request.path("stream").asBoolean(false)) {
-				stream(exchange, path.group(1), reply);
+				stream(exchange, path.group(1), reply, window);
 			}
 			else {
-				answer(exchange, path.group(1), request, reply);
+				answer(exchange, path.group(1), request, reply, window);
 			}
 		}
 	}
 
-	/** Returns 0 when the request fits the budget, otherwise how long until a slot frees up. */
-	private synchronized long admit() {
-		long now = System.currentTimeMillis();
-		while (!this.window.isEmpty() && this.window.peekFirst() <= now - MINUTE) {
-			this.window.removeFirst();
+	/** One embedding per input, a vector derived from its text, so equal texts embed alike. */
+	private void embed(HttpExchange exchange, String deployment, JsonNode request, Window window) throws IOException {
+		JsonNode input = request.path("input");
+		List<String> texts = new ArrayList<>();
+		if (input.isArray()) {
+			input.forEach((item) -> texts.add(item.isTextual() ? item.asText() : item.toString()));
 		}
-		if (this.window.size() >= this.settings.getRequestsPerMinute()) {
-			return Math.max(1, this.window.peekFirst() + MINUTE - now);
+		else {
+			texts.add(input.asText());
 		}
-		this.window.addLast(now);
-		return 0;
-	}
-
-	private synchronized int remaining() {
-		return Math.max(0, this.settings.getRequestsPerMinute() - this.window.size());
+		List<Map<String, Object>> data = new ArrayList<>();
+		int tokens = 0;
+		for (int i = 0; i < texts.size(); i++) {
+			java.util.Random seeded = new java.util.Random(texts.get(i).hashCode());
+			List<Float> vector = new ArrayList<>();
+			for (int d = 0; d < DIMENSIONS; d++) {
+				vector.add(seeded.nextFloat() * 2 - 1);
+			}
+			data.add(Map.of("object", "embedding", "index", i, "embedding", vector));
+			tokens += Math.max(1, texts.get(i).length() / 4);
+		}
+		Map<String, Object> body = new LinkedHashMap<>();
+		body.put("object", "list");
+		body.put("data", data);
+		body.put("model", deployment);
+		body.put("usage", Map.of("prompt_tokens", tokens, "total_tokens", tokens));
+		byte[] bytes = this.json.writeValueAsBytes(body);
+		exchange.getResponseHeaders().set("Content-Type", "application/json");
+		rateLimitHeaders(exchange, window);
+		exchange.sendResponseHeaders(200, bytes.length);
+		exchange.getResponseBody().write(bytes);
 	}
 
 	private String reply(JsonNode request) {
@@ -178,7 +228,8 @@ public final class SimulatedBackend {
 				+ this.name + " instance of the simulator.";
 	}
 
-	private void answer(HttpExchange exchange, String deployment, JsonNode request, String reply) throws IOException {
+	private void answer(HttpExchange exchange, String deployment, JsonNode request, String reply, Window window)
+			throws IOException {
 		Map<String, Object> body = envelope("chat.completion", deployment);
 		Map<String, Object> choice = new LinkedHashMap<>();
 		choice.put("index", 0);
@@ -192,15 +243,15 @@ public final class SimulatedBackend {
 				prompt + completion));
 		byte[] bytes = this.json.writeValueAsBytes(body);
 		exchange.getResponseHeaders().set("Content-Type", "application/json");
-		rateLimitHeaders(exchange);
+		rateLimitHeaders(exchange, window);
 		exchange.sendResponseHeaders(200, bytes.length);
 		exchange.getResponseBody().write(bytes);
 	}
 
-	private void stream(HttpExchange exchange, String deployment, String reply) throws IOException {
+	private void stream(HttpExchange exchange, String deployment, String reply, Window window) throws IOException {
 		exchange.getResponseHeaders().set("Content-Type", "text/event-stream");
 		exchange.getResponseHeaders().set("Cache-Control", "no-cache");
-		rateLimitHeaders(exchange);
+		rateLimitHeaders(exchange, window);
 		exchange.sendResponseHeaders(200, 0);
 		OutputStream out = exchange.getResponseBody();
 		String id = "chatcmpl-" + UUID.randomUUID();
@@ -247,10 +298,9 @@ public final class SimulatedBackend {
 		return body;
 	}
 
-	private void rateLimitHeaders(HttpExchange exchange) {
-		exchange.getResponseHeaders().set("x-ratelimit-limit-requests",
-				String.valueOf(this.settings.getRequestsPerMinute()));
-		exchange.getResponseHeaders().set("x-ratelimit-remaining-requests", String.valueOf(remaining()));
+	private void rateLimitHeaders(HttpExchange exchange, Window window) {
+		exchange.getResponseHeaders().set("x-ratelimit-limit-requests", String.valueOf(window.limit));
+		exchange.getResponseHeaders().set("x-ratelimit-remaining-requests", String.valueOf(window.remaining()));
 		exchange.getResponseHeaders().set("x-simulator-instance", this.name);
 	}
 
@@ -275,6 +325,37 @@ public final class SimulatedBackend {
 		catch (InterruptedException ex) {
 			Thread.currentThread().interrupt();
 		}
+	}
+
+	/** A requests-per-minute budget over a sliding minute. */
+	private static final class Window {
+
+		private final int limit;
+
+		/** Acceptance times within the last minute, oldest first. */
+		private final Deque<Long> accepted = new ArrayDeque<>();
+
+		Window(int limit) {
+			this.limit = limit;
+		}
+
+		/** Returns 0 when the request fits the budget, otherwise how long until a slot frees up. */
+		synchronized long admit() {
+			long now = System.currentTimeMillis();
+			while (!this.accepted.isEmpty() && this.accepted.peekFirst() <= now - MINUTE) {
+				this.accepted.removeFirst();
+			}
+			if (this.accepted.size() >= this.limit) {
+				return Math.max(1, this.accepted.peekFirst() + MINUTE - now);
+			}
+			this.accepted.addLast(now);
+			return 0;
+		}
+
+		synchronized int remaining() {
+			return Math.max(0, this.limit - this.accepted.size());
+		}
+
 	}
 
 }

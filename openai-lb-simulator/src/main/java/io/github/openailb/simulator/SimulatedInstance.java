@@ -1,6 +1,8 @@
 package io.github.openailb.simulator;
 
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * How one simulated instance behaves: its port, budget, latency and failures.
@@ -46,6 +48,12 @@ public class SimulatedInstance {
 	 * How long an unanswered request hangs before the connection is dropped.
 	 */
 	private Duration hang = Duration.ofSeconds(30);
+
+	/**
+	 * Deployments by the model the application asks for, each with its own budget; empty: any
+	 * deployment name is served, within the instance's one budget.
+	 */
+	private Map<String, SimulatedDeployment> deployments = new LinkedHashMap<>();
 
 	public int getPort() {
 		return this.port;
@@ -109,6 +117,14 @@ public class SimulatedInstance {
 
 	public void setHang(Duration hang) {
 		this.hang = hang;
+	}
+
+	public Map<String, SimulatedDeployment> getDeployments() {
+		return this.deployments;
+	}
+
+	public void setDeployments(Map<String, SimulatedDeployment> deployments) {
+		this.deployments = deployments;
 	}
 
 }

@@ -37,14 +37,17 @@ import org.springframework.web.client.ResponseErrorHandler;
 import org.springframework.web.client.RestClient;
 
 /**
- * Balances Spring AI's chat models: the Azure SDK client behind {@code AzureOpenAiChatModel} sends
- * through a {@link BalancingAzureHttpClient}, and {@code OpenAiChatModel} reaches
- * {@value BalancingClientHttpConnector#BASE_URL} through the application's balanced
- * {@code RestClient}/{@code WebClient} builders. Both share the one engine.
+ * Balances Spring AI's chat and embedding models: the one Azure SDK client builder behind
+ * {@code AzureOpenAiChatModel} and {@code AzureOpenAiEmbeddingModel} sends through a
+ * {@link BalancingAzureHttpClient}, and {@code OpenAiChatModel} and {@code OpenAiEmbeddingModel}
+ * reach {@value BalancingClientHttpConnector#BASE_URL} through the application's balanced
+ * {@code RestClient}/{@code WebClient} builders. All share the one engine.
  */
 @AutoConfiguration(after = { OpenAiLbAutoConfiguration.class, OpenAiLbClientsAutoConfiguration.class },
 		beforeName = { "org.springframework.ai.model.azure.openai.autoconfigure.AzureOpenAiChatAutoConfiguration",
-				"org.springframework.ai.model.openai.autoconfigure.OpenAiChatAutoConfiguration" })
+				"org.springframework.ai.model.azure.openai.autoconfigure.AzureOpenAiEmbeddingAutoConfiguration",
+				"org.springframework.ai.model.openai.autoconfigure.OpenAiChatAutoConfiguration",
+				"org.springframework.ai.model.openai.autoconfigure.OpenAiEmbeddingAutoConfiguration" })
 @ConditionalOnBean(LoadBalancer.class)
 public class OpenAiLbSpringAiAutoConfiguration {
 
@@ -62,7 +65,7 @@ public class OpenAiLbSpringAiAutoConfiguration {
 			String endpoint = environment.getProperty("spring.ai.azure.openai.endpoint");
 			if (StringUtils.hasText(endpoint)
 					&& !SpringAiDefaultsEnvironmentPostProcessor.AZURE_ENDPOINT.equalsIgnoreCase(endpoint.trim())) {
-				logger.info("spring.ai.azure.openai.endpoint is not used: AzureOpenAiChatModel's requests are"
+				logger.info("spring.ai.azure.openai.endpoint is not used: the Azure OpenAI models' requests are"
 						+ " balanced across openai.lb.backends, each with its own URL and key; the property can be"
 						+ " removed");
 			}

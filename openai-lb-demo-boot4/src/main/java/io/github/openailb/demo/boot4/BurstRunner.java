@@ -11,6 +11,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import org.springframework.ai.chat.client.ChatClient;
+import org.springframework.ai.embedding.EmbeddingModel;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.ApplicationArguments;
 import org.springframework.boot.ApplicationRunner;
@@ -19,8 +20,10 @@ import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.stereotype.Component;
 
 /**
- * {@code --demo.burst=N}: fires N chat calls, 20 at a time, at start-up, prints which instance
- * answered how many, then exits (unless {@code --demo.burst-exit=false}).
+ * {@code --demo.burst=N}: fires N calls, 20 at a time, at start-up, chat or, for
+ * {@code demo.burst-embeddings} percent of them, embeddings; prints which instance answered how
+ * many chats and how many embeddings were answered, then exits (unless
+ * {@code --demo.burst-exit=false}).
  */
 @Component
 class BurstRunner implements ApplicationRunner {
@@ -29,17 +32,24 @@ class BurstRunner implements ApplicationRunner {
 
 	private final ChatClient chat;
 
+	private final EmbeddingModel embeddings;
+
 	private final ConfigurableApplicationContext context;
 
 	private final int count;
 
+	private final int embeddingShare;
+
 	private final boolean exit;
 
-	BurstRunner(ChatClient chat, ConfigurableApplicationContext context, @Value("${demo.burst:0}") int count,
+	BurstRunner(ChatClient chat, EmbeddingModel embeddings, ConfigurableApplicationContext context,
+			@Value("${demo.burst:0}") int count, @Value("${demo.burst-embeddings:0}") int embeddingShare,
 			@Value("${demo.burst-exit:true}") boolean exit) {
 		this.chat = chat;
+		this.embeddings = embeddings;
 		this.context = context;
 		this.count = count;
+		this.embeddingShare = Math.max(0, Math.min(100, embeddingShare));
 		this.exit = exit;
 	}
 
@@ -48,9 +58,9 @@ class BurstRunner implements ApplicationRunner {
 		if (this.count <= 0) {
 			return;
 		}
-		Report report = fire(this.count);
-		System.out.printf("%nBurst of %d chat calls: answered %d, failed %d%n", this.count, report.answered(),
-				report.failed());
+		Report report = fire(this.count, this.embeddingShare);
+		System.out.printf("%nBurst of %d calls: answered %d (%d embeddings), failed %d%n", this.count,
+				report.answered(), report.embedded(), report.failed());
 		report.servedBy().forEach((name, replies) -> System.out.printf("  %-8s %4d  %s%n", name, replies,
 				"#".repeat((int) Math.min(60, replies * 60L / this.count))));
 		if (this.exit) {
@@ -58,16 +68,32 @@ class BurstRunner implements ApplicationRunner {
 		}
 	}
 
-	/** Fire the calls and count, per instance, the replies it served. */
+	/** Fire chat calls only and count, per instance, the replies it served. */
 	Report fire(int calls) throws Exception {
+		return fire(calls, 0);
+	}
+
+	/**
+	 * Fire the calls, {@code embeddingShare} percent of them embeddings (spread evenly), and count,
+	 * per instance, the chat replies it served.
+	 */
+	Report fire(int calls, int embeddingShare) throws Exception {
 		Map<String, Integer> servedBy = new ConcurrentHashMap<>();
 		AtomicInteger failed = new AtomicInteger();
+		AtomicInteger embedded = new AtomicInteger();
 		ExecutorService pool = Executors.newFixedThreadPool(20);
 		try {
 			java.util.List<Future<?>> all = new java.util.ArrayList<>();
 			for (int i = 0; i < calls; i++) {
+				// the i-th call embeds when the running share of embeddings steps up here
+				boolean embed = (i + 1) * embeddingShare / 100 > i * embeddingShare / 100;
 				all.add(pool.submit(() -> {
 					try {
+						if (embed) {
+							this.embeddings.embed("hi");
+							embedded.incrementAndGet();
+							return;
+						}
 						Matcher matcher = SERVED_BY.matcher(this.chat.prompt("hi").call().content());
 						servedBy.merge(matcher.find() ? matcher.group(1) : "?", 1, Integer::sum);
 					}
@@ -83,16 +109,17 @@ class BurstRunner implements ApplicationRunner {
 		finally {
 			pool.shutdown();
 		}
-		return new Report(new TreeMap<>(servedBy), calls - failed.get(), failed.get());
+		return new Report(new TreeMap<>(servedBy), calls - failed.get(), embedded.get(), failed.get());
 	}
 
 	/**
 	 * What a burst did.
 	 * @param servedBy replies per instance
 	 * @param answered calls answered
+	 * @param embedded embeddings calls answered
 	 * @param failed calls that failed
 	 */
-	record Report(Map<String, Integer> servedBy, int answered, int failed) {
+	record Report(Map<String, Integer> servedBy, int answered, int embedded, int failed) {
 	}
 
 }

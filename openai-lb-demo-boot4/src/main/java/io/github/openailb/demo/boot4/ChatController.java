@@ -47,6 +47,11 @@ class ChatController {
 	/** The SDK's 429 ({@code RateLimitException}, possibly wrapped) carries the balancer's Retry-After. */
 	@ExceptionHandler(RuntimeException.class)
 	ResponseEntity<Map<String, String>> failed(RuntimeException ex) {
+		return answerFor(ex);
+	}
+
+	/** The answer to a failed chat or embeddings call. */
+	static ResponseEntity<Map<String, String>> answerFor(RuntimeException ex) {
 		for (Throwable cause = ex; cause != null; cause = cause.getCause()) {
 			if (cause instanceof RateLimitException throttled) {
 				String retryAfter = throttled.headers().values("Retry-After").stream().findFirst().orElse("1");

@@ -62,6 +62,36 @@ class Boot4DemoTests {
 	}
 
 	@Test
+	void embeddingsAreAnsweredAndEachDeploymentIsListedUnderItsInstance() throws Exception {
+		HttpResponse<String> response = this.http.send(HttpRequest.newBuilder(URI.create(this.base + "/api/embeddings"))
+			.header("Content-Type", "application/json")
+			.POST(HttpRequest.BodyPublishers.ofString("{\"text\":\"hello\"}"))
+			.timeout(Duration.ofSeconds(20))
+			.build(), HttpResponse.BodyHandlers.ofString());
+		assertThat(response.statusCode()).isEqualTo(200);
+		assertThat(response.body()).contains("\"dimensions\":8");
+		String backends = this.http.send(HttpRequest.newBuilder(URI.create(this.base + "/api/backends")).build(),
+				HttpResponse.BodyHandlers.ofString()).body();
+		assertThat(backends).contains("\"model\":\"text-embedding-3-small\",\"name\":\"emb-small-eastus\"")
+			.contains("\"model\":\"gpt-4o-mini\",\"name\":\"gpt-4o-mini-frc\"")
+			.doesNotContain("emb-small-frc");
+	}
+
+	@Test
+	void aMixedBurstThrottlesOnlyTheProvisionedChatDeployment() throws Exception {
+		BurstRunner.Report report = this.context.getBean(BurstRunner.class).fire(60, 25);
+		assertThat(report.failed()).isZero();
+		assertThat(report.embedded()).isEqualTo(15);
+		// chat: 30 a minute on ptu, the rest spilled over; embeddings had their own budget there
+		assertThat(report.servedBy().get("ptu")).isEqualTo(30);
+		io.github.openailb.core.Backend ptu = this.context.getBean(io.github.openailb.core.LoadBalancer.class)
+			.backend("ptu");
+		assertThat(ptu.deployment(Boot4DemoApplication.CHAT).state().name()).isEqualTo("COOLING_DOWN");
+		assertThat(ptu.deployment(Boot4DemoApplication.EMBEDDING).state().name()).isEqualTo("AVAILABLE");
+		assertThat(ptu.state().name()).isEqualTo("AVAILABLE");
+	}
+
+	@Test
 	void aBurstSpillsOverFromTheProvisionedInstanceWithoutFailing() throws Exception {
 		BurstRunner.Report report = this.context.getBean(BurstRunner.class).fire(45);
 		assertThat(report.failed()).isZero();

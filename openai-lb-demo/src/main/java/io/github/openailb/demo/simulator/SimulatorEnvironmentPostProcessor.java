@@ -20,7 +20,8 @@ import org.springframework.core.env.MapPropertySource;
 /**
  * Points the balancer at the simulated instances when the simulator is enabled: gives each
  * instance without a fixed port a free loopback port and replaces {@code openai.lb.backends}
- * with their URLs, so the balancer is configured exactly as it would be for real instances.
+ * with their URLs and deployment maps, so the balancer is configured exactly as it would be for
+ * real instances.
  */
 class SimulatorEnvironmentPostProcessor implements EnvironmentPostProcessor, Ordered {
 
@@ -54,6 +55,10 @@ class SimulatorEnvironmentPostProcessor implements EnvironmentPostProcessor, Ord
 			properties.put(backend + "priority", instance.getPriority());
 			properties.put(backend + "weight", instance.getWeight());
 			properties.put(backend + "api-key", Simulator.apiKey(name));
+			// brackets keep a model name with dots (gpt-4.1) one key
+			instance.getDeployments()
+				.forEach((model, deployment) -> properties.put(backend + "deployments.[" + model + "]",
+						deployment.getName()));
 		}
 		// first, so that the simulated instances replace any configured list as a whole
 		environment.getPropertySources().addFirst(new MapPropertySource(PROPERTY_SOURCE_NAME, properties));
