@@ -41,6 +41,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
 import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
 import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -91,6 +92,35 @@ class OpenAiLbEndpointTests {
 			assertThat(one.map()).containsEntry("name", "b").containsEntry("state", "AVAILABLE");
 			assertThat(read(context, "/actuator/openailb/nope").status()).isEqualTo(404);
 		});
+	}
+
+	@Test
+	@SuppressWarnings("unchecked")
+	void showsEachDeploymentOfABackendAndAResetClearsThem() {
+		this.a.stubFor(post(urlPathMatching(".*/chat-a/.*"))
+			.willReturn(aResponse().withStatus(429).withHeader("Retry-After", "60")));
+		app(UNRESTRICTED, "openai.lb.backends[0].deployments.gpt-4o=chat-a",
+				"openai.lb.backends[0].deployments.emb=emb-a", "openai.lb.backends[1].deployments.gpt-4o=chat-b")
+			.run((context) -> {
+				assertThat(LoopbackBackends.call(context, "gpt-4o")).isEqualTo(200);
+				Answer one = read(context, "/actuator/openailb/a");
+				assertThat(one.status()).isEqualTo(200);
+				assertThat(one.map()).containsEntry("state", "AVAILABLE");
+				Map<String, Map<String, Object>> deployments = (Map<String, Map<String, Object>>) one.map()
+					.get("deployments");
+				assertThat(deployments.keySet()).containsExactly("gpt-4o", "emb");
+				assertThat(deployments.get("gpt-4o")).containsEntry("name", "chat-a")
+					.containsEntry("state", "COOLING_DOWN")
+					.containsKey("coolingDownUntil");
+				assertThat(deployments.get("emb")).isEqualTo(Map.of("name", "emb-a", "state", "AVAILABLE"));
+				assertThat(backendIn(read(context, "/actuator/openailb"), "b")).containsEntry("deployments",
+						Map.of("gpt-4o", Map.of("name", "chat-b", "state", "AVAILABLE")));
+
+				Answer reset = write(context, "/actuator/openailb/a", "{\"action\":\"reset\"}");
+				assertThat(reset.status()).isEqualTo(200);
+				assertThat(((Map<String, Map<String, Object>>) reset.map().get("deployments")).get("gpt-4o"))
+					.isEqualTo(Map.of("name", "chat-a", "state", "AVAILABLE"));
+			});
 	}
 
 	@Test

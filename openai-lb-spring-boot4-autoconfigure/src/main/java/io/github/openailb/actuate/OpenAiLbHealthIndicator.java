@@ -9,9 +9,10 @@ import org.springframework.boot.health.contributor.HealthIndicator;
 /**
  * {@link HealthIndicator} of the balancer: {@code UP} while some backend can answer now or after a
  * wait it announced (throttled backends do not make the application down), {@code DOWN} only when
- * every backend is disabled, misconfigured or forced open; with what each backend is doing (see
- * {@link HealthDetails}). Shows host names only, never a
- * key, a token, a path or a query string.
+ * every backend is disabled, misconfigured or forced open (a deployment cooling down or missing on
+ * a backend does not count); with what each backend, and each model's deployment on it, is doing
+ * (see {@link HealthDetails}). Shows host names only, never a key, a token, a path or a query
+ * string.
  */
 public class OpenAiLbHealthIndicator extends AbstractHealthIndicator {
 

@@ -6,6 +6,7 @@ import java.util.Map;
 
 import io.github.openailb.core.Backend;
 import io.github.openailb.core.BackendState;
+import io.github.openailb.core.Deployment;
 import io.github.openailb.core.Headroom;
 import io.github.openailb.core.LoadBalancer;
 
@@ -19,6 +20,13 @@ import io.github.openailb.core.LoadBalancer;
  * backend can answer now or after a wait it announced (cooling down, left alone after a timeout,
  * breaker open with a probe due), and down only when none can ever answer without a change:
  * every backend disabled, misconfigured or forced open.
+ * <p>
+ * A backend that keeps state per model (deployment maps) shows it under {@code deployments}: by
+ * the model the application sends, the deployment's {@code name} on that backend, its own
+ * {@code state} ({@code AVAILABLE}, {@code COOLING_DOWN} or {@code MISCONFIGURED}), and while they
+ * apply {@code coolingDownUntil}, {@code notServed} (why it seems missing there) and its last
+ * {@code headroom}. The status stays the backends' affair: a deployment cooling down or missing
+ * on one backend does not make the balancer down.
  */
 public final class HealthDetails {
 
@@ -115,6 +123,32 @@ public final class HealthDetails {
 		attempts.put("clientError", counts.clientErrors());
 		details.put("attempts", attempts);
 		Headroom headroom = backend.headroom();
+		if (headroom != null) {
+			details.put("headroom", headroom(headroom, now));
+		}
+		if (!backend.deployments().isEmpty()) {
+			Map<String, Object> deployments = new LinkedHashMap<>();
+			for (Deployment deployment : backend.deployments()) {
+				deployments.put(deployment.model(), details(deployment, now));
+			}
+			details.put("deployments", deployments);
+		}
+		return details;
+	}
+
+	private static Map<String, Object> details(Deployment deployment, long now) {
+		Map<String, Object> details = new LinkedHashMap<>();
+		details.put("name", deployment.name());
+		details.put("state", deployment.state());
+		Instant until = deployment.coolingDownUntil();
+		if (until != null) {
+			details.put("coolingDownUntil", until.toString());
+		}
+		String notServed = deployment.notServed();
+		if (notServed != null) {
+			details.put("notServed", notServed);
+		}
+		Headroom headroom = deployment.headroom();
 		if (headroom != null) {
 			details.put("headroom", headroom(headroom, now));
 		}

@@ -5,7 +5,6 @@ import java.util.List;
 import io.github.openailb.actuate.OpenAiLbBackendStateMetrics;
 import io.github.openailb.actuate.OpenAiLbEndpoint;
 import io.github.openailb.actuate.OpenAiLbMetrics;
-import io.github.openailb.core.BackendConfig;
 import io.github.openailb.core.BalancerConfig;
 import io.github.openailb.core.LoadBalancer;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -53,9 +52,7 @@ public class OpenAiLbActuatorAutoConfiguration {
 		@ConditionalOnMissingBean
 		OpenAiLbMetrics openAiLbMetrics(MeterRegistry registry, ObjectProvider<BalancerConfig> config) {
 			BalancerConfig known = config.getIfAvailable();
-			List<String> names = (known != null) ? known.backends().stream().map(BackendConfig::name).toList()
-					: List.of();
-			return new OpenAiLbMetrics(registry, names);
+			return (known != null) ? new OpenAiLbMetrics(registry, known) : new OpenAiLbMetrics(registry, List.of());
 		}
 
 		@Bean

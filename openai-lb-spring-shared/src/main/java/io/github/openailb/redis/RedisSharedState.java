@@ -3,6 +3,7 @@ package io.github.openailb.redis;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -41,10 +42,18 @@ import org.springframework.data.redis.listener.RedisMessageListenerContainer;
  * reads its own backends' keys once so that an instance that joins late, or that lost Redis for
  * a while, learns the cool-downs still running.
  * <p>
+ * With deployment maps, what Azure keeps per deployment is kept per (backend, model) pair: a
+ * deployment's cool-down under {@code <namespace>:cooldown:<backend>:<model>} and its "not served
+ * here" mark (a 404) under {@code <namespace>:misconfigured:<backend>:<model>} (backend names
+ * hold no {@code ':'}, so the first one after the backend ends it; a model may hold more),
+ * announced like a backend's with {@code <backend>:<model>} where the backend name goes. The
+ * read-through reads the pairs of the models this instance keeps per backend, nothing else.
+ * <p>
  * An operator's runtime disable is written under {@code <namespace>:disabled:<backend>} for
  * {@link #DISABLED_FOR} (this store writes nothing without a TTL: an instance starting later
  * learns the disable for that long, running instances keep it until it is lifted) and deleted
- * by an enable; a reset deletes the backend's cool-down, circuit-open and misconfiguration keys. Each is
+ * by an enable; a reset deletes the backend's cool-down, circuit-open and misconfiguration keys, and those of
+ * its deployments. Each is
  * announced on the channel. An enable missed while Redis was away is not caught up by the
  * read-through (a missing key says nothing): issue it again.
  * <p>
@@ -135,6 +144,9 @@ public class RedisSharedState implements SharedState, SmartLifecycle, Disposable
 
 	private volatile RedisMessageListenerContainer container;
 
+	/** The engine's, once started: it names the models whose pair keys a reset deletes. */
+	private volatile Listener listener;
+
 	/**
 	 * Create a store; nothing talks to Redis before {@link #start}.
 	 * @param connectionFactory a Lettuce connection factory, reactive as well as blocking
@@ -164,6 +176,7 @@ public class RedisSharedState implements SharedState, SmartLifecycle, Disposable
 
 	@Override
 	public void start(Listener listener) {
+		this.listener = listener;
 		RedisMessageListenerContainer container = new RedisMessageListenerContainer();
 		container.setConnectionFactory(this.connectionFactory);
 		// messages are applied in microseconds: no thread per message
@@ -193,21 +206,36 @@ public class RedisSharedState implements SharedState, SmartLifecycle, Disposable
 		sendUntil(CIRCUIT_OPEN, backend, until, reason);
 	}
 
-	private void sendUntil(String kind, String backend, long until, String reason) {
+	@Override
+	public void coolingDown(String backend, String model, long until, String reason) {
+		sendUntil(COOL_DOWN, pair(backend, model), until, reason);
+	}
+
+	/** Announce and store a deadline of a backend, or of a pair ({@link #pair}). */
+	private void sendUntil(String kind, String target, long until, String reason) {
 		long remaining = until - this.clock.millis();
 		if (remaining <= 0) {
 			return;
 		}
 		String text = shortLine(reason);
-		String message = String.join("\n", this.instance, kind, backend, Long.toString(remaining), text);
-		send(key(kind, backend), text, Duration.ofMillis(remaining), message);
+		String message = String.join("\n", this.instance, kind, target, Long.toString(remaining), text);
+		send(key(kind, target), text, Duration.ofMillis(remaining), message);
 	}
 
 	@Override
 	public void misconfigured(String backend, String reason) {
+		sendMisconfigured(backend, reason);
+	}
+
+	@Override
+	public void misconfigured(String backend, String model, String reason) {
+		sendMisconfigured(pair(backend, model), reason);
+	}
+
+	private void sendMisconfigured(String target, String reason) {
 		String text = shortLine(reason);
-		String message = String.join("\n", this.instance, MISCONFIGURED, backend, "0", text);
-		send(key(MISCONFIGURED, backend), text, this.misconfiguredFor, message);
+		String message = String.join("\n", this.instance, MISCONFIGURED, target, "0", text);
+		send(key(MISCONFIGURED, target), text, this.misconfiguredFor, message);
 	}
 
 	@Override
@@ -223,8 +251,16 @@ public class RedisSharedState implements SharedState, SmartLifecycle, Disposable
 
 	@Override
 	public void reset(String backend) {
-		delete(List.of(key(COOL_DOWN, backend), key(CIRCUIT_OPEN, backend), key(MISCONFIGURED, backend)),
-				String.join("\n", this.instance, RESET, backend, "0", "operator"));
+		List<String> keys = new ArrayList<>(List.of(key(COOL_DOWN, backend), key(CIRCUIT_OPEN, backend),
+				key(MISCONFIGURED, backend)));
+		Listener listener = this.listener;
+		if (listener != null) {
+			for (String model : listener.models(backend)) {
+				keys.add(key(COOL_DOWN, pair(backend, model)));
+				keys.add(key(MISCONFIGURED, pair(backend, model)));
+			}
+		}
+		delete(keys, String.join("\n", this.instance, RESET, backend, "0", "operator"));
 	}
 
 	/**
@@ -344,45 +380,65 @@ public class RedisSharedState implements SharedState, SmartLifecycle, Disposable
 	private void readThrough(Listener listener) {
 		Flux.fromIterable(listener.backends())
 			.flatMap((backend) -> Flux.concat(read(listener, COOL_DOWN, backend), read(listener, CIRCUIT_OPEN, backend),
-					read(listener, MISCONFIGURED, backend), read(listener, DISABLED, backend)))
+					read(listener, MISCONFIGURED, backend), read(listener, DISABLED, backend),
+					Flux.fromIterable(listener.models(backend))
+						.concatMap((model) -> Flux.concat(read(listener, COOL_DOWN, pair(backend, model)),
+								read(listener, MISCONFIGURED, pair(backend, model))))))
 			.timeout(this.timeout.multipliedBy(4))
 			.then(Mono.fromRunnable(this::succeeded))
 			.subscribe(null, (ex) -> failed("read", ex));
 	}
 
-	/** Read one key with its TTL, as Redis counts it; a key without one is refused. */
-	private Mono<Void> read(Listener listener, String kind, String backend) {
-		String key = key(kind, backend);
+	/** Read one key, of a backend or a pair, with its TTL, as Redis counts it; a key without one is refused. */
+	private Mono<Void> read(Listener listener, String kind, String target) {
+		String key = key(kind, target);
 		// Duration.ZERO: the key has no TTL; empty: there is no key
 		return this.redis.getExpire(key)
 			.flatMap((ttl) -> ttl.isZero() ? refuse(key)
 					: this.redis.opsForValue()
 						.get(key, 0, MAX_VALUE_BYTES - 1)
 						.filter((value) -> !value.isEmpty())
-						.doOnNext((value) -> apply(listener, kind, backend, ttl.toMillis(), value))
+						.doOnNext((value) -> apply(listener, kind, target, ttl.toMillis(), value))
 						.then());
 	}
 
-	private void apply(Listener listener, String kind, String backend, long remaining, String value) {
+	private void apply(Listener listener, String kind, String target, long remaining, String value) {
 		if (COOL_DOWN.equals(kind) || CIRCUIT_OPEN.equals(kind)) {
 			if (remaining > 0) {
-				applyUntil(listener, kind, backend, deadline(remaining));
+				applyUntil(listener, kind, target, deadline(remaining));
 			}
 		}
 		else if (MISCONFIGURED.equals(kind)) {
-			listener.misconfigured(backend, value);
+			applyMisconfigured(listener, target, value);
 		}
 		else if (DISABLED.equals(kind)) {
-			listener.disabledByOperator(backend, true);
+			listener.disabledByOperator(target, true);
 		}
 	}
 
-	private static void applyUntil(Listener listener, String kind, String backend, long until) {
-		if (COOL_DOWN.equals(kind)) {
-			listener.coolingDown(backend, until);
+	/** A target is a backend or a {@link #pair}; only cool-downs and 404 marks are kept per pair. */
+	private static void applyUntil(Listener listener, String kind, String target, long until) {
+		int colon = target.indexOf(':');
+		if (colon >= 0) {
+			if (COOL_DOWN.equals(kind)) {
+				listener.coolingDown(target.substring(0, colon), target.substring(colon + 1), until);
+			}
+		}
+		else if (COOL_DOWN.equals(kind)) {
+			listener.coolingDown(target, until);
 		}
 		else {
-			listener.circuitOpen(backend, until);
+			listener.circuitOpen(target, until);
+		}
+	}
+
+	private static void applyMisconfigured(Listener listener, String target, String reason) {
+		int colon = target.indexOf(':');
+		if (colon >= 0) {
+			listener.misconfigured(target.substring(0, colon), target.substring(colon + 1), reason);
+		}
+		else {
+			listener.misconfigured(target, reason);
 		}
 	}
 
@@ -432,8 +488,13 @@ public class RedisSharedState implements SharedState, SmartLifecycle, Disposable
 		}
 	}
 
-	private String key(String kind, String backend) {
-		return this.namespace + ":" + kind + ":" + backend;
+	private String key(String kind, String target) {
+		return this.namespace + ":" + kind + ":" + target;
+	}
+
+	/** One model's deployment on a backend: backend names hold no ':', so the first one splits them. */
+	private static String pair(String backend, String model) {
+		return backend + ":" + model;
 	}
 
 	private String channel() {
@@ -488,7 +549,7 @@ public class RedisSharedState implements SharedState, SmartLifecycle, Disposable
 				}
 			}
 			else if (MISCONFIGURED.equals(parts[1])) {
-				this.listener.misconfigured(parts[2], parts[4]);
+				applyMisconfigured(this.listener, parts[2], parts[4]);
 			}
 			else if (DISABLED.equals(parts[1]) || ENABLED.equals(parts[1])) {
 				this.listener.disabledByOperator(parts[2], DISABLED.equals(parts[1]));

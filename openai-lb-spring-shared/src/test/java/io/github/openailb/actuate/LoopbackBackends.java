@@ -75,9 +75,20 @@ final class LoopbackBackends implements AutoCloseable {
 
 	/** Send one chat call through the balanced client and return the status the caller got. */
 	static int call(ApplicationContext context) {
+		return call(context, "gpt");
+	}
+
+	/** Send one call for a model (Azure's deployment path) and return the status the caller got. */
+	static int call(ApplicationContext context, String model) {
+		return call(context, "/openai/deployments/" + model + "/chat/completions?api-version=2024-10-21",
+				"{\"messages\":[]}");
+	}
+
+	/** Send one call with this path and body and return the status the caller got. */
+	static int call(ApplicationContext context, String uri, String body) {
 		return client(context).post()
-			.uri("/openai/deployments/gpt/chat/completions?api-version=2024-10-21")
-			.bodyValue("{\"messages\":[]}")
+			.uri(uri)
+			.bodyValue(body)
 			.exchangeToMono((response) -> response.releaseBody().thenReturn(response.statusCode().value()))
 			.block(java.time.Duration.ofSeconds(10));
 	}

@@ -17,6 +17,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
 import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
 import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
 import static org.assertj.core.api.Assertions.assertThat;
 
 class OpenAiLbHealthIndicatorTests {
@@ -182,6 +183,63 @@ class OpenAiLbHealthIndicatorTests {
 					assertThat(meters.get(OpenAiLbBackendStateMetrics.HEADROOM).tag("backend", "a").gauge().value())
 						.isNaN();
 					assertThat((Map<String, Object>) backend(context, "a").get("headroom")).containsEntry("fresh", false);
+				});
+		}
+	}
+
+	@Test
+	@SuppressWarnings("unchecked")
+	void showsEachDeploymentUnderItsBackendWhileTheStatusStaysPerBackend() {
+		MutableClock clock = new MutableClock();
+		try (LoopbackBackends backends = new LoopbackBackends()) {
+			WireMockServer a = backends.start();
+			WireMockServer b = backends.start();
+			a.stubFor(post(urlPathMatching(".*/chat-a/.*"))
+				.willReturn(aResponse().withStatus(429).withHeader("Retry-After", "30")));
+			a.stubFor(post(urlPathMatching(".*/emb-a/.*")).willReturn(aResponse().withStatus(404)));
+			b.stubFor(post(anyUrl()).willReturn(okJson("{}").withHeader("x-ratelimit-remaining-requests", "30")
+				.withHeader("x-ratelimit-limit-requests", "120")
+				.withHeader("x-ratelimit-reset-requests", "10s")));
+			LoopbackBackends.webContextRunner()
+				.withPropertyValues(LoopbackBackends.backend(0, "a", a, 1))
+				.withPropertyValues("openai.lb.backends[0].deployments.gpt-4o=chat-a",
+						"openai.lb.backends[0].deployments.text-embedding-3-small=emb-a")
+				.withPropertyValues(LoopbackBackends.backend(1, "b", b, 2))
+				.withPropertyValues("openai.lb.backends[1].deployments.gpt-4o=chat-b")
+				.withPropertyValues("openai.lb.backends[2].name=one", "openai.lb.backends[2].url=http://localhost:1",
+						"openai.lb.backends[2].deployment=everything", "openai.lb.backends[2].enabled=false")
+				.withBean(LoadBalancerCustomizer.class, () -> clockedBreakers(clock))
+				.run((context) -> {
+					assertThat((Map<String, Object>) backend(context, "a").get("deployments")).isEqualTo(Map.of(
+							"gpt-4o", Map.of("name", "chat-a", "state", "AVAILABLE"), "text-embedding-3-small",
+							Map.of("name", "emb-a", "state", "AVAILABLE")));
+
+					// chat throttled on a, embeddings missing there: a itself is fine, and so is the balancer
+					assertThat(LoopbackBackends.call(context, "gpt-4o")).isEqualTo(200);
+					assertThat(LoopbackBackends.call(context, "text-embedding-3-small")).isEqualTo(404);
+					assertThat(BootLine.webHealth(context)).isEqualTo(new BootLine.WebHealth(200, "UP"));
+					Map<String, Object> onA = backend(context, "a");
+					assertThat(onA).containsEntry("state", "AVAILABLE")
+						.containsEntry("takesTrafficNow", true)
+						.doesNotContainKey("coolingDownUntil")
+						.doesNotContainKey("misconfiguration");
+					Map<String, Map<String, Object>> deployments = (Map<String, Map<String, Object>>) onA
+						.get("deployments");
+					assertThat(deployments.keySet()).containsExactly("gpt-4o", "text-embedding-3-small");
+					assertThat(deployments.get("gpt-4o")).isEqualTo(Map.of("name", "chat-a", "state", "COOLING_DOWN",
+							"coolingDownUntil", clock.instant().plusSeconds(30).toString()));
+					assertThat(deployments.get("text-embedding-3-small")).isEqualTo(
+							Map.of("name", "emb-a", "state", "MISCONFIGURED", "notServed", "answered 404"));
+					assertThat((Map<String, Object>) backend(context, "b").get("deployments")).isEqualTo(Map.of(
+							"gpt-4o", Map.of("name", "chat-b", "state", "AVAILABLE", "headroom",
+									Map.of("remainingRequests", 30, "limitRequests", 120, "seenAt",
+											clock.instant().toString(), "fresh", true))));
+					// one deployment for every request keeps one state: nothing per model to show
+					assertThat(backend(context, "one")).doesNotContainKey("deployments");
+
+					clock.advance(Duration.ofSeconds(30).plusMillis(1));
+					assertThat(((Map<String, Map<String, Object>>) backend(context, "a").get("deployments"))
+						.get("gpt-4o")).containsEntry("state", "AVAILABLE").doesNotContainKey("coolingDownUntil");
 				});
 		}
 	}

@@ -13,6 +13,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
 import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
 import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
 import static org.assertj.core.api.Assertions.assertThat;
 
 class OpenAiLbMetricsTests {
@@ -117,6 +118,108 @@ class OpenAiLbMetricsTests {
 					assertThat(count(context, "openai.lb.requests", "ending", "ANSWERED")).isOne();
 				});
 		}
+	}
+
+	@Test
+	void tagsAttemptsAndCoolDownsWithTheDeploymentBoundedByConfiguration() {
+		try (LoopbackBackends backends = new LoopbackBackends()) {
+			WireMockServer a = backends.start();
+			WireMockServer b = backends.start();
+			a.stubFor(post(urlPathMatching(".*/chat-a/.*"))
+				.willReturn(aResponse().withStatus(429).withHeader("Retry-After", "30")));
+			a.stubFor(post(urlPathMatching(".*/emb-a/.*")).willReturn(okJson("{}")));
+			a.stubFor(post(urlPathMatching("/prefix/openai/v1/.*")).willReturn(okJson("{}")));
+			b.stubFor(post(anyUrl()).willReturn(okJson("{}")));
+			LoopbackBackends.contextRunner()
+				.withPropertyValues(LoopbackBackends.backend(0, "a", a, 1))
+				.withPropertyValues("openai.lb.backends[0].deployments.gpt-4o=chat-a",
+						"openai.lb.backends[0].deployments.emb=emb-a")
+				.withPropertyValues(LoopbackBackends.backend(1, "b", b, 2))
+				.withPropertyValues("openai.lb.backends[1].deployments.gpt-4o=chat-b")
+				.run((context) -> {
+					// up front: each backend's deployments and other, nothing for a model a backend does not map
+					assertThat(count(context, "openai.lb.attempts", "backend", "b", "deployment", "gpt-4o", "outcome",
+							"CLIENT_ERROR")).isZero();
+					assertThat(count(context, "openai.lb.attempts", "backend", "b", "deployment", "other", "outcome",
+							"SUCCESS")).isZero();
+					assertThat(count(context, "openai.lb.deployment.cooldowns", "backend", "a", "deployment", "emb"))
+						.isZero();
+					assertThat(registry(context).find("openai.lb.attempts").tags("backend", "b", "deployment", "emb")
+						.counters()).isEmpty();
+
+					// a 429 on a's chat deployment cools that deployment only, chat goes on to b
+					assertThat(LoopbackBackends.call(context, "gpt-4o")).isEqualTo(200);
+					assertThat(count(context, "openai.lb.attempts", "backend", "a", "deployment", "gpt-4o", "outcome",
+							"THROTTLED")).isOne();
+					assertThat(count(context, "openai.lb.attempts", "backend", "b", "deployment", "gpt-4o", "outcome",
+							"SUCCESS")).isOne();
+					assertThat(count(context, "openai.lb.deployment.cooldowns", "backend", "a", "deployment", "gpt-4o"))
+						.isOne();
+					assertThat(count(context, "openai.lb.cooldowns", "backend", "a")).isZero();
+					assertThat(meters(context).name("openai.lb.attempt.latency")
+						.tags("backend", "a", "deployment", "gpt-4o")
+						.timer()
+						.count()).isOne();
+					assertThat(deploymentGauge(context, "a", "gpt-4o", "COOLING_DOWN")).isOne();
+					assertThat(deploymentGauge(context, "a", "emb", "AVAILABLE")).isOne();
+					assertThat(deploymentGauge(context, "b", "gpt-4o", "AVAILABLE")).isOne();
+					assertThat(gauge(context, "a", "AVAILABLE")).isOne();
+
+					// embeddings keep going to a; a request naming no model counts as other
+					assertThat(LoopbackBackends.call(context, "emb")).isEqualTo(200);
+					assertThat(count(context, "openai.lb.attempts", "backend", "a", "deployment", "emb", "outcome",
+							"SUCCESS")).isOne();
+					assertThat(LoopbackBackends.call(context, "/openai/v1/chat/completions", "{\"messages\":[]}"))
+						.isEqualTo(200);
+					assertThat(count(context, "openai.lb.attempts", "backend", "a", "deployment", "other", "outcome",
+							"SUCCESS")).isOne();
+
+					// a model no backend serves: answered at once, no meter carries what the caller sent
+					assertThat(LoopbackBackends.call(context, "made-up")).isEqualTo(404);
+					assertThat(registry(context).find("openai.lb.attempts").tag("deployment", "made-up").counters())
+						.isEmpty();
+					assertThat(registry(context).find("openai.lb.attempts").counters())
+						.extracting((counter) -> counter.getId().getTag("deployment"))
+						.containsOnly("gpt-4o", "emb", "other");
+				});
+		}
+	}
+
+	@Test
+	void besideOtherListenersStillSeesEachDeployment() {
+		try (LoopbackBackends backends = new LoopbackBackends()) {
+			WireMockServer a = backends.start();
+			WireMockServer b = backends.start();
+			a.stubFor(post(anyUrl()).willReturn(aResponse().withStatus(429).withHeader("Retry-After", "30")));
+			b.stubFor(post(anyUrl()).willReturn(okJson("{}")));
+			LoopbackBackends.contextRunner()
+				.withPropertyValues(LoopbackBackends.backend(0, "a", a, 1))
+				.withPropertyValues("openai.lb.backends[0].deployments.gpt-4o=chat-a")
+				.withPropertyValues(LoopbackBackends.backend(1, "b", b, 2))
+				.withBean("otherListener", BalancerListener.class, () -> new BalancerListener() {
+				})
+				.run((context) -> {
+					assertThat(LoopbackBackends.call(context, "gpt-4o")).isEqualTo(200);
+					assertThat(count(context, "openai.lb.attempts", "backend", "a", "deployment", "gpt-4o", "outcome",
+							"THROTTLED")).isOne();
+					assertThat(count(context, "openai.lb.deployment.cooldowns", "backend", "a", "deployment", "gpt-4o"))
+						.isOne();
+					// b has no map: it serves gpt-4o under that name, in a deployment state of its own
+					assertThat(count(context, "openai.lb.attempts", "backend", "b", "deployment", "gpt-4o", "outcome",
+							"SUCCESS")).isOne();
+				});
+		}
+	}
+
+	private static MeterRegistry registry(ApplicationContext context) {
+		return context.getBean(MeterRegistry.class);
+	}
+
+	private static double deploymentGauge(ApplicationContext context, String backend, String model, String state) {
+		return meters(context).name(OpenAiLbBackendStateMetrics.DEPLOYMENT_STATE)
+			.tags("backend", backend, "deployment", model, "state", state)
+			.gauge()
+			.value();
 	}
 
 	private static RequiredSearch meters(ApplicationContext context) {

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import io.github.openailb.core.BackendState;
 import io.github.openailb.core.BalancerConfig;
@@ -40,6 +41,9 @@ class RedisSharedStateBoundsTests {
 	private static final Duration MAX_COOL_DOWN = Duration.ofMinutes(1);
 
 	private static final String CHANNEL = "shared:events";
+
+	/** A model name as fine-tuned ones look: ':' inside, a '.' too. */
+	private static final String MODEL = "ft:gpt-4o.mini:org::1";
 
 	private final List<AutoCloseable> closing = new ArrayList<>();
 
@@ -182,6 +186,49 @@ class RedisSharedStateBoundsTests {
 		assertThat(this.redis.command("PTTL shared:misconfigured:ptu")).matches(":\\d+\\n(?s).*");
 	}
 
+	@Test
+	void aDeploymentsCoolDownCrossesWithAModelNameHoldingColonsAndDots() {
+		LoadBalancer one = instance(Clock.systemUTC(), Map.of(MODEL, "ft-ptu"));
+		LoadBalancer two = instance(Clock.systemUTC(), Map.of(MODEL, "ft-ptu"));
+		awaitSubscribers(2);
+		Exchange exchange = one.begin(0, MODEL);
+		exchange.answered((Step.Attempt) exchange.next(), 429, (name) -> "retry-after".equals(name) ? "20" : null, null);
+		Awaits.until(BOUND, () -> two.backend("ptu").deployment(MODEL).coolingDownUntil() != null,
+				"the other instance learns the deployment's cool-down");
+		assertThat(two.backend("ptu").state()).isEqualTo(BackendState.AVAILABLE);
+		assertThat(this.redis.call("PTTL", "shared:cooldown:ptu:" + MODEL)).matches(":\\d+\\n(?s).*");
+		LoadBalancer late = instance(Clock.systemUTC(), Map.of(MODEL, "ft-ptu"));
+		Awaits.until(BOUND, () -> late.backend("ptu").deployment(MODEL).coolingDownUntil() != null,
+				"a late instance reads the deployment's key");
+	}
+
+	@Test
+	void newsOfADeploymentIsBoundedLikeABackendsNews() {
+		LoadBalancer instance = instance(Clock.systemUTC(), Map.of(MODEL, "ft-ptu"));
+		awaitSubscribers(1);
+		long before = System.currentTimeMillis();
+		publish(announcement("ptu:" + MODEL, "9223372036854775807", "answered 429"));
+		Awaits.until(BOUND, () -> instance.backend("ptu").deployment(MODEL).coolingDownUntil() != null,
+				"the announcement is applied");
+		long after = System.currentTimeMillis();
+		assertThat(instance.backend("ptu").deployment(MODEL).coolingDownUntil().toEpochMilli())
+			.isBetween(before + MAX_COOL_DOWN.toMillis(), after + MAX_COOL_DOWN.toMillis());
+		publish(String.join("\n", "other-instance", "misconfigured", "ptu:" + MODEL, "0",
+				"answered 404\u001b[31m\r\nFAKE LOG LINE " + "y".repeat(600)));
+		Awaits.until(BOUND, () -> instance.backend("ptu").deployment(MODEL).notServed() != null, "the mark is applied");
+		assertThat(instance.backend("ptu").deployment(MODEL).notServed()).startsWith("answered 404")
+			.hasSizeLessThanOrEqualTo(200)
+			.doesNotContain("\n", "\r", "\u001b");
+		// a model or backend not configured here, and what is never kept per model, are ignored
+		publish(announcement("ptu:made-up", "30000", "answered 429"));
+		publish(announcement("elsewhere:" + MODEL, "30000", "answered 429"));
+		publish(String.join("\n", "other-instance", "circuit-open", "paygo:" + MODEL, "30000", "timed out"));
+		publish(String.join("\n", "other-instance", "misconfigured", "paygo:made-up", "0", "answered 404"));
+		assertOnlyTheNextAnnouncementCounts(instance);
+		assertThat(instance.backend("paygo").deployment("made-up")).isNull();
+		assertThat(instance.backend("paygo").misconfiguration()).isNull();
+	}
+
 	/**
 	 * After the announcement under test, announce a proper cool-down of {@code last}: once that
 	 * one is applied, the one before was handled (a channel delivers in order), and it must have
@@ -221,6 +268,11 @@ class RedisSharedStateBoundsTests {
 
 	/** One application instance: an engine sharing state through its own connection to Redis. */
 	private LoadBalancer instance(Clock clock) {
+		return instance(clock, Map.of());
+	}
+
+	/** One instance whose backend {@code ptu} maps these models; the others serve them under their names. */
+	private LoadBalancer instance(Clock clock, Map<String, String> ptuDeployments) {
 		LettuceConnectionFactory connections = new LettuceConnectionFactory(
 				new RedisStandaloneConfiguration("127.0.0.1", this.redis.port()));
 		connections.afterPropertiesSet();
@@ -231,7 +283,7 @@ class RedisSharedStateBoundsTests {
 		this.closing.add(0, state::destroy);
 		BalancerConfig config = BalancerConfig.builder()
 			.maxCoolDown(MAX_COOL_DOWN)
-			.backend(new BalancerConfig.BackendBuilder().name("ptu").url("http://127.0.0.1:9"))
+			.backend(new BalancerConfig.BackendBuilder().name("ptu").url("http://127.0.0.1:9").deployments(ptuDeployments))
 			.backend(new BalancerConfig.BackendBuilder().name("paygo").url("http://127.0.0.1:9").priority(2))
 			.backend(new BalancerConfig.BackendBuilder().name("last").url("http://127.0.0.1:9").priority(3))
 			.build();

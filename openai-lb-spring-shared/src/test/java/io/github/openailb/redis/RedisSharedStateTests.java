@@ -33,6 +33,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
 import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
 import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -43,6 +44,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 class RedisSharedStateTests {
 
 	private static final Duration BOUND = Duration.ofSeconds(30);
+
+	/** A model name with a '.', kept whole in keys (RedisSharedStateBoundsTests has one with ':'). */
+	private static final String EMBEDDINGS = "text-embedding.3";
 
 	@RegisterExtension
 	final LoopbackBackends backends = new LoopbackBackends();
@@ -188,6 +192,70 @@ class RedisSharedStateTests {
 	}
 
 	@Test
+	void a429ForOneModelCoolsOnlyThatDeploymentOnTheOtherInstancesUntilAReset() {
+		this.ptu.stubFor(post(urlPathMatching(".*/chat-ptu/.*")).inScenario("throttle")
+			.whenScenarioStateIs(Scenario.STARTED)
+			.willReturn(aResponse().withStatus(429).withHeader("Retry-After", "60"))
+			.willSetStateTo("answering"));
+		mapped("shared").run((one) -> mapped("shared").run((two) -> {
+			assertThat(one).hasNotFailed();
+			awaitSubscribers("shared", 2);
+			assertThat(call(one, "gpt-4o")).isEqualTo("paygo");
+			Instant until = balancer(one).backend("ptu").deployment("gpt-4o").coolingDownUntil();
+			assertThat(until).isNotNull();
+			Awaits.until(BOUND,
+					() -> sameCoolDown(until, balancer(two).backend("ptu").deployment("gpt-4o").coolingDownUntil()),
+					"the other instance learns the deployment's cool-down");
+			// the backend and its other deployment are left as they were
+			assertThat(balancer(two).backend("ptu").state()).isEqualTo(BackendState.AVAILABLE);
+			assertThat(balancer(two).backend("ptu").deployment(EMBEDDINGS).state()).isEqualTo(BackendState.AVAILABLE);
+			assertThat(call(two, "gpt-4o")).isEqualTo("paygo");
+			assertThat(call(two, EMBEDDINGS)).isEqualTo("ptu");
+			assertThat(this.ptu.getAllServeEvents()).hasSize(2);
+			assertThat(this.redis.command("PTTL shared:cooldown:ptu:gpt-4o")).matches(":\\d+\\n(?s).*");
+			assertThat(this.redis.command("EXISTS shared:cooldown:ptu")).startsWith(":0");
+			// a late joiner reads the pair through, and only the pair
+			mapped("shared").run((late) -> {
+				Awaits.until(BOUND,
+						() -> sameCoolDown(until, balancer(late).backend("ptu").deployment("gpt-4o").coolingDownUntil()),
+						"a late instance reads the deployment's cool-down from Redis");
+				assertThat(balancer(late).backend("ptu").state()).isEqualTo(BackendState.AVAILABLE);
+				assertThat(balancer(late).backend("ptu").deployment(EMBEDDINGS).state())
+					.isEqualTo(BackendState.AVAILABLE);
+			});
+
+			assertThat(balancer(two).reset("ptu")).isTrue();
+			Awaits.until(BOUND,
+					() -> balancer(one).backend("ptu").deployment("gpt-4o").state() == BackendState.AVAILABLE,
+					"the reset ends the deployment's cool-down on the other instance");
+			Awaits.until(BOUND, () -> this.redis.command("EXISTS shared:cooldown:ptu:gpt-4o").startsWith(":0"),
+					"the reset deletes the deployment's key");
+			assertThat(call(one, "gpt-4o")).isEqualTo("ptu");
+		}));
+	}
+
+	@Test
+	void a404ForOneModelMarksOnlyThatDeploymentOnTheOtherInstancesAndLateJoiners() {
+		this.ptu.stubFor(post(urlPathMatching(".*/emb-ptu/.*")).willReturn(aResponse().withStatus(404)));
+		mapped("shared").run((one) -> mapped("shared").run((two) -> {
+			assertThat(one).hasNotFailed();
+			awaitSubscribers("shared", 2);
+			assertThat(call(one, EMBEDDINGS)).isEqualTo("last");
+			Awaits.until(BOUND,
+					() -> balancer(two).backend("ptu").deployment(EMBEDDINGS).state() == BackendState.MISCONFIGURED,
+					"the other instance learns the deployment is not served there");
+			assertThat(balancer(two).backend("ptu").deployment(EMBEDDINGS).notServed()).isEqualTo("answered 404");
+			assertThat(balancer(two).backend("ptu").state()).isEqualTo(BackendState.AVAILABLE);
+			assertThat(balancer(two).backend("ptu").deployment("gpt-4o").state()).isEqualTo(BackendState.AVAILABLE);
+			assertThat(this.redis.command("PTTL shared:misconfigured:ptu:" + EMBEDDINGS)).matches(":\\d+\\n(?s).*");
+			assertThat(this.redis.command("EXISTS shared:misconfigured:ptu")).startsWith(":0");
+			mapped("shared").run((late) -> Awaits.until(BOUND,
+					() -> balancer(late).backend("ptu").deployment(EMBEDDINGS).state() == BackendState.MISCONFIGURED,
+					"a late instance reads the mark from Redis"));
+		}));
+	}
+
+	@Test
 	void redisDownKeepsServingFromLocalStateAndRecoversWhenItIsBack(CapturedOutput output) {
 		this.ptu.stubFor(post(anyUrl()).willReturn(aResponse().withStatus(429).withHeader("Retry-After", "60")));
 		instance("shared").run((one) -> instance("shared").run((two) -> {
@@ -238,6 +306,16 @@ class RedisSharedStateTests {
 					"openai.lb.backends[2].url=" + this.last.baseUrl(), "openai.lb.backends[2].priority=3");
 	}
 
+	/**
+	 * An instance whose backends keep state per model: {@code ptu} maps chat and embeddings,
+	 * {@code paygo} chat only, {@code last} none (it serves both under their own names).
+	 */
+	private ApplicationContextRunner mapped(String namespace) {
+		return instance(namespace).withPropertyValues("openai.lb.backends[0].deployments.gpt-4o=chat-ptu",
+				"openai.lb.backends[0].deployments." + EMBEDDINGS + "=emb-ptu",
+				"openai.lb.backends[1].deployments.gpt-4o=chat-paygo");
+	}
+
 	private static void throttleOnce(WireMockServer server, String header, String value) {
 		server.stubFor(post(anyUrl()).inScenario("throttle")
 			.whenScenarioStateIs(Scenario.STARTED)
@@ -255,6 +333,11 @@ class RedisSharedStateTests {
 	}
 
 	private static String call(AssertableApplicationContext context) {
+		return call(context, "gpt");
+	}
+
+	/** One call for a model, on Azure's deployment path. */
+	private static String call(AssertableApplicationContext context, String model) {
 		BalancingClientHttpConnector connector = context.getBean("openAiLbConnector",
 				BalancingClientHttpConnector.class);
 		String body = WebClient.builder()
@@ -262,7 +345,7 @@ class RedisSharedStateTests {
 			.baseUrl(BalancingClientHttpConnector.BASE_URL)
 			.build()
 			.post()
-			.uri("/openai/deployments/gpt/chat/completions?api-version=1")
+			.uri("/openai/deployments/" + model + "/chat/completions?api-version=1")
 			.bodyValue("{}")
 			.retrieve()
 			.bodyToMono(String.class)
@@ -276,7 +359,10 @@ class RedisSharedStateTests {
 	 * read back, Redis counts the TTL in whole milliseconds): at most a second here.
 	 */
 	private static boolean sameCoolDown(Instant until, Backend other) {
-		Instant learned = other.coolingDownUntil();
+		return sameCoolDown(until, other.coolingDownUntil());
+	}
+
+	private static boolean sameCoolDown(Instant until, Instant learned) {
 		return learned != null && !learned.isBefore(until.minusMillis(1))
 				&& !learned.isAfter(until.plusSeconds(1));
 	}
