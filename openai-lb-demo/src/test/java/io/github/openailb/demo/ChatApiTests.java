@@ -75,6 +75,16 @@ class ChatApiTests {
 	}
 
 	@Test
+	void aBurstMixesEmbeddingsIn() throws Exception {
+		HttpResponse<String> response = Http.post(this.port, "/api/burst?count=10&concurrency=5&embeddings=50");
+		JsonNode report = this.json.readTree(response.body());
+		assertThat(report.path("embeddings").asInt()).isEqualTo(5);
+		assertThat(report.path("answered").asInt()).isEqualTo(10);
+		JsonNode ptu = this.json.readTree(Http.get(this.port, "/api/backends").body()).path("backends").path(0);
+		assertThat(ptu.path("deployments").path(1).path("successes").asLong()).isGreaterThanOrEqualTo(5);
+	}
+
+	@Test
 	void backendsViewListsEachInstancesDeployments() throws Exception {
 		JsonNode backends = this.json.readTree(Http.get(this.port, "/api/backends").body()).path("backends");
 		JsonNode ptu = backends.path(0).path("deployments");

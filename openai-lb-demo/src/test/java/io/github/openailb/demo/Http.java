@@ -35,6 +35,11 @@ final class Http {
 			.GET());
 	}
 
+	static HttpResponse<String> post(int port, String path) throws IOException, InterruptedException {
+		return send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + path))
+			.POST(HttpRequest.BodyPublishers.noBody()));
+	}
+
 	static HttpResponse<String> get(int port, String path) throws IOException, InterruptedException {
 		return send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + path)).GET());
 	}

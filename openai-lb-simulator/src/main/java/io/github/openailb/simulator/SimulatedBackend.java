@@ -133,6 +133,11 @@ public final class SimulatedBackend {
 				sendError(exchange, 404, "404", "Resource not found", Map.of());
 				return;
 			}
+			if (!this.apiKey.equals(exchange.getRequestHeaders().getFirst("api-key"))) {
+				sendError(exchange, 401, "401", "Access denied due to invalid subscription key or wrong API endpoint.",
+						Map.of());
+				return;
+			}
 			Window window = this.windows.getOrDefault("", this.windows.get(path.group(1)));
 			if (window == null) {
 				sendError(exchange, 404, "DeploymentNotFound",
@@ -140,11 +145,6 @@ public final class SimulatedBackend {
 				return;
 			}
 			boolean embeddings = "embeddings".equals(path.group(2));
-			if (!this.apiKey.equals(exchange.getRequestHeaders().getFirst("api-key"))) {
-				sendError(exchange, 401, "401", "Access denied due to invalid subscription key or wrong API endpoint.",
-						Map.of());
-				return;
-			}
 			JsonNode request = this.json.readTree(readBody(exchange.getRequestBody()));
 			long retryAfterMillis = window.admit();
 			if (retryAfterMillis > 0) {
