@@ -10,6 +10,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import io.github.openailb.core.Backend;
+import io.github.openailb.core.Deployment;
 import io.github.openailb.core.LoadBalancer;
 
 import org.springframework.stereotype.Component;
@@ -27,10 +28,13 @@ class Burst {
 
 	private final LoadBalancer balancer;
 
-	Burst(Chat chat, Embeddings embeddings, LoadBalancer balancer) {
+	private final BalancerActivity activity;
+
+	Burst(Chat chat, Embeddings embeddings, LoadBalancer balancer, BalancerActivity activity) {
 		this.chat = chat;
 		this.embeddings = embeddings;
 		this.balancer = balancer;
+		this.activity = activity;
 	}
 
 	/**
@@ -42,6 +46,7 @@ class Burst {
 	 */
 	Report fire(int count, int concurrency, int embeddingShare) {
 		Map<String, Long> before = successes();
+		Map<String, Long> deploymentsBefore = deploymentSuccesses();
 		AtomicInteger answered = new AtomicInteger();
 		AtomicInteger throttled = new AtomicInteger();
 		AtomicInteger failed = new AtomicInteger();
@@ -85,8 +90,23 @@ class Burst {
 		}
 		Map<String, Long> servedBy = new LinkedHashMap<>();
 		successes().forEach((name, total) -> servedBy.put(name, total - before.getOrDefault(name, 0L)));
-		return new Report(count, embedded, answered.get(), throttled.get(), failed.get(), servedBy,
+		Map<String, Long> servedByDeployment = new LinkedHashMap<>();
+		deploymentSuccesses().forEach((name, total) -> servedByDeployment.put(name,
+				total - deploymentsBefore.getOrDefault(name, 0L)));
+		return new Report(count, embedded, answered.get(), throttled.get(), failed.get(), servedBy, servedByDeployment,
 				(System.nanoTime() - start) / 1_000_000);
+	}
+
+	/** Answers per deployment, as "backend model". */
+	private Map<String, Long> deploymentSuccesses() {
+		Map<String, Long> successes = new LinkedHashMap<>();
+		for (Backend backend : this.balancer.backends()) {
+			for (Deployment deployment : backend.deployments()) {
+				successes.put(backend.name() + " " + deployment.model(),
+						this.activity.answered(backend.name(), deployment.model()));
+			}
+		}
+		return successes;
 	}
 
 	private Map<String, Long> successes() {
@@ -106,9 +126,11 @@ class Burst {
 	 * @param throttled calls refused with 429 because every backend was throttled
 	 * @param failed calls that failed otherwise
 	 * @param servedBy replies per backend
+	 * @param servedByDeployment replies per deployment, keyed "backend model"
 	 * @param millis how long the burst took
 	 */
-	record Report(int calls, int embeddings, int answered, int throttled, int failed, Map<String, Long> servedBy, long millis) {
+	record Report(int calls, int embeddings, int answered, int throttled, int failed, Map<String, Long> servedBy,
+			Map<String, Long> servedByDeployment, long millis) {
 	}
 
 }

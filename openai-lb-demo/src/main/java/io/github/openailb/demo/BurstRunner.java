@@ -57,6 +57,11 @@ class BurstRunner implements ApplicationRunner {
 			out.append(String.format("    %-10s %5d  %s%n", entry.getKey(), entry.getValue(),
 					"#".repeat((int) Math.min(60, entry.getValue() * 60 / Math.max(1, report.calls())))));
 		}
+		if (!report.servedByDeployment().isEmpty()) {
+			out.append("  replies per deployment:\n");
+			report.servedByDeployment()
+				.forEach((deployment, replies) -> out.append(String.format("    %-34s %5d%n", deployment, replies)));
+		}
 		System.out.println(out);
 		if (this.exit) {
 			System.exit(SpringApplication.exit(this.context, () -> (report.failed() > 0) ? 1 : 0));
