@@ -79,10 +79,9 @@ public final class Backend {
 		this.budget = (config.rpm() > 0 || config.tpm() > 0) ? new LocalBudget(config.rpm(), config.tpm()) : null;
 		this.slots = new Deployment[models.size()];
 		List<Deployment> listed = new ArrayList<>();
+		DeploymentConfig[] among = config.deploymentsAmong(models);
 		for (int i = 0; i < this.slots.length; i++) {
-			DeploymentConfig deployment = config.deployments().isEmpty()
-					? ((config.deployment() == null) ? new DeploymentConfig(models.get(i), models.get(i)) : null)
-					: config.deploymentFor(models.get(i));
+			DeploymentConfig deployment = among[i];
 			if (deployment != null) {
 				this.slots[i] = new Deployment(this, deployment, clock);
 				listed.add(this.slots[i]);
