@@ -58,6 +58,9 @@ public final class RunAll {
 		if (wanted(figures, "6")) {
 			Memory.run(report, scale);
 		}
+		if (wanted(figures, "9")) {
+			TwoModelsGoodput.run(report, scale);
+		}
 		String table = report.markdown();
 		System.out.printf(Locale.ROOT, "%n## Results (%s, %.0f s)%n%n%s%n%s%n", Instant.now(),
 				(System.nanoTime() - start) / 1e9, machine(), table);
