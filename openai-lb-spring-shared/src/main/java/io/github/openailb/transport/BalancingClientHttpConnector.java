@@ -3,9 +3,7 @@ package io.github.openailb.transport;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Locale;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.TimeoutException;
 
 import io.github.openailb.auth.AuthHeader;
@@ -20,6 +18,7 @@ import io.github.openailb.core.Outcome;
 import io.github.openailb.core.RequestTarget;
 import io.github.openailb.core.Step;
 import org.reactivestreams.Publisher;
+import reactor.core.Fuseable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -73,8 +72,8 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 	/** Error answers are read to find retry hints and to be returned if they are the last. */
 	private static final int MAX_ERROR_BODY = 256 * 1024;
 
-	private static final Set<String> NOT_REPLAYED = Set.of("host", "content-length", "transfer-encoding", "connection",
-			"expect", "upgrade", "keep-alive", "te", "trailer");
+	private static final String[] NOT_REPLAYED = { "host", "content-length", "transfer-encoding", "connection",
+			"expect", "upgrade", "keep-alive", "te", "trailer" };
 
 	private final LoadBalancer balancer;
 
@@ -216,17 +215,12 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 		call.current = attempt;
 		Duration responseTimeout = this.config.responseTimeout();
 		boolean requestBound = nanosLeft < responseTimeout.toNanos();
-		Duration limit = requestBound ? Duration.ofNanos(nanosLeft) : responseTimeout;
-		Mono<ClientHttpResponse> answer = this.credentials.headerFor(backend)
-			.map(Optional::of)
-			.defaultIfEmpty(Optional.empty())
-			.onErrorMap(CredentialFailure::new)
-			.flatMap((auth) -> this.transport.connect(call.method, RequestTarget.uri(backend, call.pathAndQuery),
-					(request) -> write(request, call, backend, auth)))
+		long limit = requestBound ? nanosLeft : responseTimeout.toNanos();
+		Mono<ClientHttpResponse> answer = send(call, backend, this.credentials.headerFor(backend))
 			.flatMap((response) -> judge(call, attempt, response))
 			// with a fallback Reactor skips naming the timed-out operator chain, a walk it would
 			// otherwise do on every subscription (seen in profiles of the benchmarks)
-			.timeout(Mono.delay(limit), Mono.error(() -> requestBound ? maxDurationPassed()
+			.timeout(Deadlines.after(limit), Mono.error(() -> requestBound ? maxDurationPassed()
 					: new TimeoutException("no response within " + responseTimeout.toMillis() + " ms")));
 		return answer.onErrorResume((ex) -> {
 			if (ex instanceof CredentialFailure failure) {
@@ -244,6 +238,30 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 			call.current = null;
 			return next(call);
 		}));
+	}
+
+	/** Send the attempt with the backend's credential, or the caller's when it has none. */
+	private Mono<ClientHttpResponse> send(Call call, BackendConfig backend, Mono<AuthHeader> credential) {
+		if (credential instanceof Fuseable.ScalarCallable<?> known) {
+			// a key known up front (Mono.just or Mono.empty): no operator chain per attempt
+			AuthHeader auth;
+			try {
+				auth = (AuthHeader) known.call();
+			}
+			catch (Exception ex) {
+				return Mono.error(new CredentialFailure(ex));
+			}
+			return connect(call, backend, auth);
+		}
+		return credential.map(Optional::of)
+			.defaultIfEmpty(Optional.empty())
+			.onErrorMap(CredentialFailure::new)
+			.flatMap((auth) -> connect(call, backend, auth.orElse(null)));
+	}
+
+	private Mono<ClientHttpResponse> connect(Call call, BackendConfig backend, AuthHeader auth) {
+		return this.transport.connect(call.method, RequestTarget.uri(backend, call.pathAndQuery),
+				(request) -> write(request, call, backend, auth));
 	}
 
 	/**
@@ -268,18 +286,16 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 	}
 
 	private static Mono<Void> write(ClientHttpRequest request, Call call, BackendConfig backend,
-			Optional<AuthHeader> auth) {
+			AuthHeader auth) {
 		HttpHeaders out = request.getHeaders();
 		call.headers.forEach((name, values) -> {
-			if (!NOT_REPLAYED.contains(name.toLowerCase(Locale.ROOT))) {
+			if (isReplayed(name) && (auth == null || !isCredential(name))) {
 				out.addAll(name, values);
 			}
 		});
-		auth.ifPresent((header) -> {
-			out.remove("api-key");
-			out.remove(HttpHeaders.AUTHORIZATION);
-			out.set(header.name(), header.value());
-		});
+		if (auth != null) {
+			out.set(auth.name(), auth.value());
+		}
 		byte[] bytes = RequestTarget.body(backend, call.pathAndQuery, call.body);
 		if (bytes.length == 0 && (call.method == HttpMethod.GET || call.method == HttpMethod.HEAD
 				|| call.method == HttpMethod.DELETE || call.method == HttpMethod.OPTIONS)) {
@@ -287,6 +303,21 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 		}
 		out.setContentLength(bytes.length);
 		return request.writeWith(Mono.fromSupplier(() -> request.bufferFactory().wrap(bytes)));
+	}
+
+	/** Compared without lower-casing a copy of each name, as a set lookup would need. */
+	private static boolean isReplayed(String name) {
+		for (String hopByHop : NOT_REPLAYED) {
+			if (hopByHop.equalsIgnoreCase(name)) {
+				return false;
+			}
+		}
+		return true;
+	}
+
+	/** The caller's own key or token, replaced by the backend's credential. */
+	private static boolean isCredential(String name) {
+		return "api-key".equalsIgnoreCase(name) || HttpHeaders.AUTHORIZATION.equalsIgnoreCase(name);
 	}
 
 	/** Decide on an answer: hand it to the caller, fail the attempt (error), or (empty) fail over. */
@@ -337,7 +368,7 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 	 */
 	private Flux<DataBuffer> withinDeadline(Flux<DataBuffer> body, Call call) {
 		// a timer that errors would leave the body subscribed: it must complete (which cancels it)
-		return body.takeUntilOther(Mono.delay(Duration.ofNanos(Math.max(0, call.nanosLeft())))
+		return body.takeUntilOther(Deadlines.after(call.nanosLeft())
 			.doOnNext((tick) -> call.expired = true))
 			.concatWith(Mono.defer(() -> call.expired ? Mono.error(maxDurationPassed()) : Mono.empty()));
 	}
