@@ -1,6 +1,7 @@
 package io.github.openailb.transport;
 
 import java.net.URI;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Optional;
@@ -24,6 +25,7 @@ import reactor.core.publisher.Mono;
 
 import org.springframework.core.io.buffer.DataBuffer;
 import org.springframework.core.io.buffer.DataBufferUtils;
+import org.springframework.core.io.buffer.DefaultDataBuffer;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpMethod;
 import org.springframework.http.HttpStatusCode;
@@ -352,25 +354,11 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 				return Mono.<ClientHttpResponse>error(first.getThrowable());
 			}
 			call.exchange.answered(attempt, status.value(), headers::getFirst, null);
-			// the body can be read once; WebClient subscribes again to release it, and that later
-			// subscriber must find it empty rather than fail (which would blame the backend)
-			java.util.concurrent.atomic.AtomicBoolean read = new java.util.concurrent.atomic.AtomicBoolean();
-			Flux<DataBuffer> body = Flux.defer(() -> read.compareAndSet(false, true)
-					? withinDeadline(whole, call).doOnError((ex) -> call.exchange.streamBroke(attempt, ex))
-					: Flux.empty());
+			// read once, and bounded by what is left of the request's time
+			Flux<DataBuffer> body = new BoundedBody(whole, call.deadline, this::maxDurationPassed,
+					(ex) -> call.exchange.streamBroke(attempt, ex));
 			return Mono.<ClientHttpResponse>just(new StreamingResponse(response, body));
 		}, false).single();
-	}
-
-	/**
-	 * Bound a body by what is left of the request's time: one timer, cancelled when the body ends;
-	 * when it fires first the body is cancelled (its connection closes) and ends in an error.
-	 */
-	private Flux<DataBuffer> withinDeadline(Flux<DataBuffer> body, Call call) {
-		// a timer that errors would leave the body subscribed: it must complete (which cancels it)
-		return body.takeUntilOther(Deadlines.after(call.nanosLeft())
-			.doOnNext((tick) -> call.expired = true))
-			.concatWith(Mono.defer(() -> call.expired ? Mono.error(maxDurationPassed()) : Mono.empty()));
 	}
 
 	private TimeoutException maxDurationPassed() {
@@ -390,10 +378,28 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 	}
 
 	private static byte[] bytes(DataBuffer buffer) {
+		byte[] whole = wholeArray(buffer);
+		if (whole != null) {
+			return whole;
+		}
 		byte[] bytes = new byte[buffer.readableByteCount()];
 		buffer.read(bytes);
 		DataBufferUtils.release(buffer);
 		return bytes;
+	}
+
+	/**
+	 * The array of a heap buffer that holds exactly it (a wrapped {@code byte[]}, an encoder's
+	 * output), taken as it is rather than copied: nothing writes to a body once it was sent.
+	 */
+	private static byte[] wholeArray(DataBuffer buffer) {
+		if (buffer instanceof DefaultDataBuffer heap && heap.readPosition() == 0) {
+			ByteBuffer bytes = heap.getNativeBuffer();
+			if (bytes.hasArray() && bytes.arrayOffset() == 0 && bytes.array().length == heap.writePosition()) {
+				return bytes.array();
+			}
+		}
+		return null;
 	}
 
 	static String pathAndQuery(URI uri) {
@@ -435,9 +441,6 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 		final long deadline;
 
 		volatile Step.Attempt current;
-
-		/** Set when the deadline passed while the answer's body was still arriving. */
-		volatile boolean expired;
 
 		ClientHttpResponse lastAnswer;
 

@@ -32,6 +32,16 @@ final class Deadlines {
 	}
 
 	/**
+	 * Arm a timer on the wheel.
+	 * @param task runs on the wheel's thread when due: must only hand its work on
+	 * @param nanos the delay in nanoseconds
+	 * @return the timer, to cancel
+	 */
+	static Timeout arm(TimerTask task, long nanos) {
+		return WHEEL.newTimeout(task, Math.max(0, nanos), TimeUnit.NANOSECONDS);
+	}
+
+	/**
 	 * A {@code Mono} that emits {@code 0} once the time has passed, like {@code Mono.delay}.
 	 * @param nanos the delay in nanoseconds
 	 * @return the timer, armed on subscription and disarmed on cancellation
@@ -73,7 +83,7 @@ final class Deadlines {
 			if (this.cancelled) {
 				return;
 			}
-			Timeout armed = WHEEL.newTimeout(this, nanos, TimeUnit.NANOSECONDS);
+			Timeout armed = Deadlines.arm(this, nanos);
 			this.timeout = armed;
 			if (this.cancelled) {
 				armed.cancel();
