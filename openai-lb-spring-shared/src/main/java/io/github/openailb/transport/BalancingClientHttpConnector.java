@@ -218,12 +218,11 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 		Duration responseTimeout = this.config.responseTimeout();
 		boolean requestBound = nanosLeft < responseTimeout.toNanos();
 		long limit = requestBound ? nanosLeft : responseTimeout.toNanos();
-		Mono<ClientHttpResponse> answer = send(call, backend, this.credentials.headerFor(backend))
-			.flatMap((response) -> judge(call, attempt, response))
-			// with a fallback Reactor skips naming the timed-out operator chain, a walk it would
-			// otherwise do on every subscription (seen in profiles of the benchmarks)
-			.timeout(Deadlines.after(limit), Mono.error(() -> requestBound ? maxDurationPassed()
-					: new TimeoutException("no response within " + responseTimeout.toMillis() + " ms")));
+		Mono<ClientHttpResponse> answer = new WithinLimit<>(
+				send(call, backend, this.credentials.headerFor(backend))
+					.flatMap((response) -> judge(call, attempt, response)),
+				limit, () -> requestBound ? maxDurationPassed()
+						: new TimeoutException("no response within " + responseTimeout.toMillis() + " ms"));
 		return answer.onErrorResume((ex) -> {
 			if (ex instanceof CredentialFailure failure) {
 				call.exchange.credentialFailed(attempt, credentialReason(failure.getCause()));
