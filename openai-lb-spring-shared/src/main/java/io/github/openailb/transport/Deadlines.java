@@ -21,8 +21,9 @@ final class Deadlines {
 	/** How late a timer may fire: a bound of seconds does not need better. */
 	static final long TICK_MILLIS = 10;
 
+	/** One for the JVM (its thread is a daemon), never stopped: no leak tracking for it. */
 	private static final HashedWheelTimer WHEEL = new HashedWheelTimer(
-			new DefaultThreadFactory("openai-lb-timer", true), TICK_MILLIS, TimeUnit.MILLISECONDS, 512);
+			new DefaultThreadFactory("openai-lb-timer", true), TICK_MILLIS, TimeUnit.MILLISECONDS, 512, false);
 
 	private Deadlines() {
 	}
