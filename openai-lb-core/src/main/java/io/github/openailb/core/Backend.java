@@ -6,7 +6,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -31,10 +30,10 @@ public final class Backend {
 	private final Clock clock;
 
 	/** End of the cool-down, epoch milliseconds; 0 when none ever ran or the last one was cleared. */
-	private final AtomicLong coolDownUntil = new AtomicLong();
+	private final Deadline coolDownUntil = new Deadline();
 
 	/** When the breaker opened on its own (failure rate), the time it will let a probe through. */
-	private final AtomicLong breakerOpenUntil = new AtomicLong();
+	private final Deadline breakerOpenUntil = new Deadline();
 
 	/** Set when the breaker opened on its own, until it closes again: its recovery is logged once. */
 	private final AtomicBoolean tripped = new AtomicBoolean();
@@ -79,10 +78,9 @@ public final class Backend {
 		this.budget = (config.rpm() > 0 || config.tpm() > 0) ? new LocalBudget(config.rpm(), config.tpm()) : null;
 		this.slots = new Deployment[models.size()];
 		List<Deployment> listed = new ArrayList<>();
+		DeploymentConfig[] among = config.deploymentsAmong(models);
 		for (int i = 0; i < this.slots.length; i++) {
-			DeploymentConfig deployment = config.deployments().isEmpty()
-					? ((config.deployment() == null) ? new DeploymentConfig(models.get(i), models.get(i)) : null)
-					: config.deploymentFor(models.get(i));
+			DeploymentConfig deployment = among[i];
 			if (deployment != null) {
 				this.slots[i] = new Deployment(this, deployment, clock);
 				listed.add(this.slots[i]);
@@ -182,8 +180,7 @@ public final class Backend {
 	 * @return the end of the cool-down, or {@code null}
 	 */
 	public Instant coolingDownUntil() {
-		long until = this.coolDownUntil.get();
-		return (until > this.clock.millis()) ? Instant.ofEpochMilli(until) : null;
+		return this.coolDownUntil.ahead(this.clock.millis());
 	}
 
 	/**
@@ -352,14 +349,9 @@ public final class Backend {
 	 * shortens a cool-down); returns whether it did.
 	 */
 	boolean extendCoolDown(long until) {
-		long current;
-		do {
-			current = this.coolDownUntil.get();
-			if (until <= current) {
-				return false;
-			}
+		if (!this.coolDownUntil.extendTo(until)) {
+			return false;
 		}
-		while (!this.coolDownUntil.compareAndSet(current, until));
 		openBreakerUntilDeadline();
 		return true;
 	}
@@ -412,14 +404,9 @@ public final class Backend {
 	 * before a running cool-down ends.
 	 */
 	boolean openBreakerUntil(long until) {
-		long current;
-		do {
-			current = this.breakerOpenUntil.get();
-			if (until <= current) {
-				return false;
-			}
+		if (!this.breakerOpenUntil.extendTo(until)) {
+			return false;
 		}
-		while (!this.breakerOpenUntil.compareAndSet(current, until));
 		// its recovery is logged once, as after a failure-rate opening
 		this.tripped.set(true);
 		long applied;
@@ -444,11 +431,7 @@ public final class Backend {
 		if (reason != null && this.misconfiguration.compareAndSet(reason, null)) {
 			impaired = true;
 		}
-		long until = this.coolDownUntil.get();
-		if (until != 0 && until <= now && this.coolDownUntil.compareAndSet(until, 0)) {
-			impaired = true;
-		}
-		return impaired;
+		return this.coolDownUntil.clearIfPast(now) || impaired;
 	}
 
 	/**
@@ -528,14 +511,8 @@ public final class Backend {
 	 * mark that lands while the reset runs comes from a newer answer and wins, breaker included.
 	 */
 	void reset() {
-		long until = this.coolDownUntil.get();
-		if (until != 0) {
-			this.coolDownUntil.compareAndSet(until, 0);
-		}
-		long openUntil = this.breakerOpenUntil.get();
-		if (openUntil != 0) {
-			this.breakerOpenUntil.compareAndSet(openUntil, 0);
-		}
+		this.coolDownUntil.clearAsSeen();
+		this.breakerOpenUntil.clearAsSeen();
 		closeOpenBreaker();
 		String reason = this.misconfiguration.get();
 		if (reason != null) {

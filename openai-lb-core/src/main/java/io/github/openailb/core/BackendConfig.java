@@ -84,6 +84,23 @@ public record BackendConfig(String name, URI url, int priority, int weight, Stri
 	}
 
 	/**
+	 * Return the deployments this backend keeps state for: those its map lists; without a map,
+	 * each listed model, served under its own name; none when one {@code deployment} takes every
+	 * request (the backend's state is the deployment's).
+	 * @param models every model some backend's map lists, see {@link BalancerConfig#models()}
+	 * @return the deployments, each model's position in {@code models} kept, {@code null} where
+	 * this backend keeps no state for a model
+	 */
+	public DeploymentConfig[] deploymentsAmong(List<String> models) {
+		DeploymentConfig[] among = new DeploymentConfig[models.size()];
+		for (int i = 0; i < among.length; i++) {
+			among[i] = !this.deployments.isEmpty() ? deploymentFor(models.get(i))
+					: (this.deployment == null) ? new DeploymentConfig(models.get(i), models.get(i)) : null;
+		}
+		return among;
+	}
+
+	/**
 	 * Return the host (and port when explicit) of this backend, safe to show anywhere.
 	 * @return host and optional port
 	 */

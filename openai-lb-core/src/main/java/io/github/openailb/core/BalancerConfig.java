@@ -94,6 +94,17 @@ public record BalancerConfig(List<BackendConfig> backends, Duration defaultRetry
 	static final String DEPLOYMENT_NAME = "[A-Za-z0-9._:-]+";
 
 	/**
+	 * Return every model some backend's deployment map lists, in configuration order: the models
+	 * whose state the engine keeps per backend (see {@link BackendConfig#deploymentsAmong(List)}).
+	 * @return the models, empty when no backend has a deployment map
+	 */
+	public List<String> models() {
+		Set<String> models = new java.util.LinkedHashSet<>();
+		this.backends.forEach((backend) -> backend.deployments().forEach((d) -> models.add(d.model())));
+		return List.copyOf(models);
+	}
+
+	/**
 	 * Start a new builder with the documented defaults.
 	 * @return a builder
 	 */

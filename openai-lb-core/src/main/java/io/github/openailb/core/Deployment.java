@@ -2,7 +2,6 @@ package io.github.openailb.core;
 
 import java.time.Instant;
 import java.time.Clock;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -22,7 +21,7 @@ public final class Deployment {
 	private final Clock clock;
 
 	/** End of the cool-down, epoch milliseconds; 0 when none ran or the last one was cleared. */
-	private final AtomicLong coolDownUntil = new AtomicLong();
+	private final Deadline coolDownUntil = new Deadline();
 
 	private final AtomicReference<String> notServed = new AtomicReference<>();
 
@@ -88,8 +87,7 @@ public final class Deployment {
 	 * @return the end of the cool-down, or {@code null}
 	 */
 	public Instant coolingDownUntil() {
-		long until = this.coolDownUntil.get();
-		return (until > this.clock.millis()) ? Instant.ofEpochMilli(until) : null;
+		return this.coolDownUntil.ahead(this.clock.millis());
 	}
 
 	/**
@@ -127,15 +125,7 @@ public final class Deployment {
 
 	/** Extend the cool-down if {@code until} is later (news from another instance never shortens one). */
 	boolean extendCoolDown(long until) {
-		long current;
-		do {
-			current = this.coolDownUntil.get();
-			if (until <= current) {
-				return false;
-			}
-		}
-		while (!this.coolDownUntil.compareAndSet(current, until));
-		return true;
+		return this.coolDownUntil.extendTo(until);
 	}
 
 	/** Returns whether the deployment was not marked before. */
@@ -150,19 +140,12 @@ public final class Deployment {
 		if (reason != null && this.notServed.compareAndSet(reason, null)) {
 			impaired = true;
 		}
-		long until = this.coolDownUntil.get();
-		if (until != 0 && until <= now && this.coolDownUntil.compareAndSet(until, 0)) {
-			impaired = true;
-		}
-		return impaired;
+		return this.coolDownUntil.clearIfPast(now) || impaired;
 	}
 
 	/** Forget past trouble on an operator's reset of the backend; a mark set meanwhile wins. */
 	void reset() {
-		long until = this.coolDownUntil.get();
-		if (until != 0) {
-			this.coolDownUntil.compareAndSet(until, 0);
-		}
+		this.coolDownUntil.clearAsSeen();
 		String reason = this.notServed.get();
 		if (reason != null) {
 			this.notServed.compareAndSet(reason, null);

@@ -5,11 +5,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.function.Function;
 import java.util.random.RandomGenerator;
 
@@ -65,9 +63,7 @@ public final class LoadBalancer {
 		this.listener = builder.listener;
 		Function<String, CircuitBreaker> breakers = (builder.breakers != null) ? builder.breakers
 				: CircuitBreakerRegistry.of(defaultBreakerConfig(this.clock))::circuitBreaker;
-		Set<String> listed = new LinkedHashSet<>();
-		this.config.backends().forEach((backend) -> backend.deployments().forEach((d) -> listed.add(d.model())));
-		this.models = List.copyOf(listed);
+		this.models = this.config.models();
 		this.modelIndex = new HashMap<>();
 		this.models.forEach((model) -> this.modelIndex.put(model, this.modelIndex.size()));
 		List<Backend> all = new ArrayList<>();

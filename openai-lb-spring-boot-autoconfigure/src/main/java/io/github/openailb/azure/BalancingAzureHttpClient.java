@@ -11,6 +11,7 @@ import com.azure.core.http.HttpHeaderName;
 import com.azure.core.http.HttpHeaders;
 import com.azure.core.http.HttpRequest;
 import com.azure.core.http.HttpResponse;
+import com.azure.core.util.BinaryData;
 import com.azure.core.util.Context;
 import com.azure.core.util.FluxUtil;
 import io.github.openailb.transport.BalancingClientHttpConnector;
@@ -52,6 +53,12 @@ public final class BalancingAzureHttpClient implements HttpClient {
 		org.springframework.http.HttpHeaders headers = new org.springframework.http.HttpHeaders();
 		for (HttpHeader header : request.getHeaders()) {
 			headers.addAll(header.getName(), header.getValuesList());
+		}
+		BinaryData held = request.getBodyAsBinaryData();
+		if (held != null && held.isReplayable() && held.getLength() != null) {
+			// a body the SDK already holds (its JSON): replayed as it is, neither streamed nor copied
+			return this.connector.exchange(method, pathAndQuery(request.getUrl()), headers, held.toBytes())
+				.map((response) -> new BalancedResponse(request, response));
 		}
 		// held once (up to openai.lb.max-request-body): the balancer replays it on each attempt
 		Flux<DataBuffer> body = (request.getBody() != null)

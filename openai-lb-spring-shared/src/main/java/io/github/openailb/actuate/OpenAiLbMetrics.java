@@ -2,10 +2,8 @@ package io.github.openailb.actuate;
 
 import java.time.Duration;
 import java.util.Collection;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
@@ -92,11 +90,13 @@ public class OpenAiLbMetrics implements BalancerListener {
 	 */
 	public OpenAiLbMetrics(MeterRegistry registry, BalancerConfig config) {
 		this(registry, config.backends().stream().map(BackendConfig::name).toList());
-		List<String> models = models(config);
+		List<String> models = config.models();
 		for (BackendConfig backend : config.backends()) {
 			BackendMeters meters = meters(backend.name());
-			for (String model : deploymentModels(backend, models)) {
-				meters.deployment(model);
+			for (DeploymentConfig deployment : backend.deploymentsAmong(models)) {
+				if (deployment != null) {
+					meters.deployment(deployment.model());
+				}
 			}
 		}
 	}
@@ -192,25 +192,6 @@ public class OpenAiLbMetrics implements BalancerListener {
 			.tags("backend", backend, "deployment", deployment)
 			.register(this.registry);
 		return new AttemptMeters(attempts, latency, coolDowns);
-	}
-
-	/** Every model some backend's deployment map lists, in configuration order, as the engine has them. */
-	private static List<String> models(BalancerConfig config) {
-		Set<String> models = new LinkedHashSet<>();
-		config.backends().forEach((backend) -> backend.deployments().forEach((d) -> models.add(d.model())));
-		return List.copyOf(models);
-	}
-
-	/**
-	 * The models a backend keeps a deployment's state for, as the engine makes them: those its
-	 * map lists; without a map, every listed model (served under its own name); none with one
-	 * {@code deployment} for every request.
-	 */
-	private static List<String> deploymentModels(BackendConfig backend, List<String> models) {
-		if (!backend.deployments().isEmpty()) {
-			return backend.deployments().stream().map(DeploymentConfig::model).toList();
-		}
-		return (backend.deployment() == null) ? models : List.of();
 	}
 
 	/** A backend's meters; those of a deployment are registered once, when first named. */

@@ -1,11 +1,10 @@
 package io.github.openailb.transport;
 
 import java.net.URI;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Locale;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.TimeoutException;
 
 import io.github.openailb.auth.AuthHeader;
@@ -20,11 +19,13 @@ import io.github.openailb.core.Outcome;
 import io.github.openailb.core.RequestTarget;
 import io.github.openailb.core.Step;
 import org.reactivestreams.Publisher;
+import reactor.core.Fuseable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 import org.springframework.core.io.buffer.DataBuffer;
 import org.springframework.core.io.buffer.DataBufferUtils;
+import org.springframework.core.io.buffer.DefaultDataBuffer;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpMethod;
 import org.springframework.http.HttpStatusCode;
@@ -79,8 +80,8 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 	/** Error answers are read to find retry hints and to be returned if they are the last. */
 	private static final int MAX_ERROR_BODY = 256 * 1024;
 
-	private static final Set<String> NOT_REPLAYED = Set.of("host", "content-length", "transfer-encoding", "connection",
-			"expect", "upgrade", "keep-alive", "te", "trailer");
+	private static final String[] NOT_REPLAYED = { "host", "content-length", "transfer-encoding", "connection",
+			"expect", "upgrade", "keep-alive", "te", "trailer" };
 
 	private final LoadBalancer balancer;
 
@@ -223,18 +224,12 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 		call.current = attempt;
 		Duration responseTimeout = this.config.responseTimeout();
 		boolean requestBound = nanosLeft < responseTimeout.toNanos();
-		Duration limit = requestBound ? Duration.ofNanos(nanosLeft) : responseTimeout;
-		Mono<ClientHttpResponse> answer = this.credentials.headerFor(backend)
-			.map(Optional::of)
-			.defaultIfEmpty(Optional.empty())
-			.onErrorMap(CredentialFailure::new)
-			.flatMap((auth) -> this.transport.connect(call.method, RequestTarget.uri(attempt, call.pathAndQuery),
-					(request) -> write(request, call, attempt, auth)))
-			.flatMap((response) -> judge(call, attempt, response))
-			// with a fallback Reactor skips naming the timed-out operator chain, a walk it would
-			// otherwise do on every subscription (seen in profiles of the benchmarks)
-			.timeout(Mono.delay(limit), Mono.error(() -> requestBound ? maxDurationPassed()
-					: new TimeoutException("no response within " + responseTimeout.toMillis() + " ms")));
+		long limit = requestBound ? nanosLeft : responseTimeout.toNanos();
+		Mono<ClientHttpResponse> answer = new WithinLimit<>(
+				send(call, attempt, this.credentials.headerFor(backend))
+					.flatMap((response) -> judge(call, attempt, response)),
+				limit, () -> requestBound ? maxDurationPassed()
+						: new TimeoutException("no response within " + responseTimeout.toMillis() + " ms"));
 		return answer.onErrorResume((ex) -> {
 			if (ex instanceof CredentialFailure failure) {
 				call.exchange.credentialFailed(attempt, credentialReason(failure.getCause()));
@@ -251,6 +246,30 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 			call.current = null;
 			return next(call);
 		}));
+	}
+
+	/** Send the attempt with the backend's credential, or the caller's when it has none. */
+	private Mono<ClientHttpResponse> send(Call call, Step.Attempt attempt, Mono<AuthHeader> credential) {
+		if (credential instanceof Fuseable.ScalarCallable<?> known) {
+			// a key known up front (Mono.just or Mono.empty): no operator chain per attempt
+			AuthHeader auth;
+			try {
+				auth = (AuthHeader) known.call();
+			}
+			catch (Exception ex) {
+				return Mono.error(new CredentialFailure(ex));
+			}
+			return connect(call, attempt, auth);
+		}
+		return credential.map(Optional::of)
+			.defaultIfEmpty(Optional.empty())
+			.onErrorMap(CredentialFailure::new)
+			.flatMap((auth) -> connect(call, attempt, auth.orElse(null)));
+	}
+
+	private Mono<ClientHttpResponse> connect(Call call, Step.Attempt attempt, AuthHeader auth) {
+		return this.transport.connect(call.method, RequestTarget.uri(attempt, call.pathAndQuery),
+				(request) -> write(request, call, attempt, auth));
 	}
 
 	/**
@@ -274,19 +293,16 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 				: "no credential: " + cause.getClass().getSimpleName();
 	}
 
-	private static Mono<Void> write(ClientHttpRequest request, Call call, Step.Attempt attempt,
-			Optional<AuthHeader> auth) {
+	private static Mono<Void> write(ClientHttpRequest request, Call call, Step.Attempt attempt, AuthHeader auth) {
 		HttpHeaders out = request.getHeaders();
 		call.headers.forEach((name, values) -> {
-			if (!NOT_REPLAYED.contains(name.toLowerCase(Locale.ROOT))) {
+			if (isReplayed(name) && (auth == null || !isCredential(name))) {
 				out.addAll(name, values);
 			}
 		});
-		auth.ifPresent((header) -> {
-			out.remove("api-key");
-			out.remove(HttpHeaders.AUTHORIZATION);
-			out.set(header.name(), header.value());
-		});
+		if (auth != null) {
+			out.set(auth.name(), auth.value());
+		}
 		byte[] bytes = RequestTarget.body(attempt, call.pathAndQuery, call.body);
 		if (bytes.length == 0 && (call.method == HttpMethod.GET || call.method == HttpMethod.HEAD
 				|| call.method == HttpMethod.DELETE || call.method == HttpMethod.OPTIONS)) {
@@ -294,6 +310,21 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 		}
 		out.setContentLength(bytes.length);
 		return request.writeWith(Mono.fromSupplier(() -> request.bufferFactory().wrap(bytes)));
+	}
+
+	/** Compared without lower-casing a copy of each name, as a set lookup would need. */
+	private static boolean isReplayed(String name) {
+		for (String hopByHop : NOT_REPLAYED) {
+			if (hopByHop.equalsIgnoreCase(name)) {
+				return false;
+			}
+		}
+		return true;
+	}
+
+	/** The caller's own key or token, replaced by the backend's credential. */
+	private static boolean isCredential(String name) {
+		return "api-key".equalsIgnoreCase(name) || HttpHeaders.AUTHORIZATION.equalsIgnoreCase(name);
 	}
 
 	/** Decide on an answer: hand it to the caller, fail the attempt (error), or (empty) fail over. */
@@ -328,25 +359,11 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 				return Mono.<ClientHttpResponse>error(first.getThrowable());
 			}
 			call.exchange.answered(attempt, status.value(), headers::getFirst, null);
-			// the body can be read once; WebClient subscribes again to release it, and that later
-			// subscriber must find it empty rather than fail (which would blame the backend)
-			java.util.concurrent.atomic.AtomicBoolean read = new java.util.concurrent.atomic.AtomicBoolean();
-			Flux<DataBuffer> body = Flux.defer(() -> read.compareAndSet(false, true)
-					? withinDeadline(whole, call).doOnError((ex) -> call.exchange.streamBroke(attempt, ex))
-					: Flux.empty());
+			// read once, and bounded by what is left of the request's time
+			Flux<DataBuffer> body = new BoundedBody(whole, call.deadline, this::maxDurationPassed,
+					(ex) -> call.exchange.streamBroke(attempt, ex));
 			return Mono.<ClientHttpResponse>just(new StreamingResponse(response, body));
 		}, false).single();
-	}
-
-	/**
-	 * Bound a body by what is left of the request's time: one timer, cancelled when the body ends;
-	 * when it fires first the body is cancelled (its connection closes) and ends in an error.
-	 */
-	private Flux<DataBuffer> withinDeadline(Flux<DataBuffer> body, Call call) {
-		// a timer that errors would leave the body subscribed: it must complete (which cancels it)
-		return body.takeUntilOther(Mono.delay(Duration.ofNanos(Math.max(0, call.nanosLeft())))
-			.doOnNext((tick) -> call.expired = true))
-			.concatWith(Mono.defer(() -> call.expired ? Mono.error(maxDurationPassed()) : Mono.empty()));
 	}
 
 	private TimeoutException maxDurationPassed() {
@@ -366,10 +383,28 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 	}
 
 	private static byte[] bytes(DataBuffer buffer) {
+		byte[] whole = wholeArray(buffer);
+		if (whole != null) {
+			return whole;
+		}
 		byte[] bytes = new byte[buffer.readableByteCount()];
 		buffer.read(bytes);
 		DataBufferUtils.release(buffer);
 		return bytes;
+	}
+
+	/**
+	 * The array of a heap buffer that holds exactly it (a wrapped {@code byte[]}, an encoder's
+	 * output), taken as it is rather than copied: nothing writes to a body once it was sent.
+	 */
+	private static byte[] wholeArray(DataBuffer buffer) {
+		if (buffer instanceof DefaultDataBuffer heap && heap.readPosition() == 0) {
+			ByteBuffer bytes = heap.getNativeBuffer();
+			if (bytes.hasArray() && bytes.arrayOffset() == 0 && bytes.array().length == heap.writePosition()) {
+				return bytes.array();
+			}
+		}
+		return null;
 	}
 
 	static String pathAndQuery(URI uri) {
@@ -411,9 +446,6 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 		final long deadline;
 
 		volatile Step.Attempt current;
-
-		/** Set when the deadline passed while the answer's body was still arriving. */
-		volatile boolean expired;
 
 		ClientHttpResponse lastAnswer;
 

@@ -62,6 +62,43 @@ class OpenAiLbEndpointOperationsTests {
 	}
 
 	@Test
+	@SuppressWarnings("unchecked")
+	void aBackendShowsItsDeploymentsAndAResetClearsThem() {
+		try (LoopbackBackends backends = new LoopbackBackends()) {
+			WireMockServer a = backends.start();
+			WireMockServer b = backends.start();
+			a.stubFor(post(anyUrl()).willReturn(aResponse().withStatus(429).withHeader("Retry-After", "60")));
+			b.stubFor(post(anyUrl()).willReturn(okJson("{}")));
+			LoopbackBackends.contextRunner()
+				.withPropertyValues("management.endpoints.web.exposure.include=health,openailb")
+				.withPropertyValues(LoopbackBackends.backend(0, "a", a, 1))
+				.withPropertyValues("openai.lb.backends[0].deployments.gpt-4o=chat-a",
+						"openai.lb.backends[0].deployments.emb=emb-a")
+				.withPropertyValues(LoopbackBackends.backend(1, "b", b, 2))
+				.withPropertyValues("openai.lb.backends[1].deployments.gpt-4o=chat-b")
+				.run((context) -> {
+					OpenAiLbEndpoint endpoint = context.getBean(OpenAiLbEndpoint.class);
+					assertThat(LoopbackBackends.call(context, "gpt-4o")).isEqualTo(200);
+					Map<String, Map<String, Object>> deployments = (Map<String, Map<String, Object>>) endpoint
+						.backend("a")
+						.get("deployments");
+					assertThat(deployments.keySet()).containsExactly("gpt-4o", "emb");
+					assertThat(deployments.get("gpt-4o")).containsEntry("name", "chat-a")
+						.containsEntry("state", io.github.openailb.core.BackendState.COOLING_DOWN)
+						.containsKey("coolingDownUntil");
+					assertThat(deploymentGauge(context, "a", "gpt-4o", "COOLING_DOWN")).isOne();
+
+					WebEndpointResponse<Map<String, Object>> reset = endpoint.control("a", "reset");
+					assertThat(status(reset)).isEqualTo(200);
+					assertThat(((Map<String, Map<String, Object>>) reset.getBody().get("deployments")).get("gpt-4o"))
+						.containsEntry("state", io.github.openailb.core.BackendState.AVAILABLE)
+						.doesNotContainKey("coolingDownUntil");
+					assertThat(deploymentGauge(context, "a", "gpt-4o", "COOLING_DOWN")).isZero();
+				});
+		}
+	}
+
+	@Test
 	void unknownNamesAndActionsAndAConfigurationDisableAreClearErrors() {
 		LoopbackBackends.contextRunner()
 			.withPropertyValues("management.endpoints.web.exposure.include=health,openailb")
@@ -89,6 +126,14 @@ class OpenAiLbEndpointOperationsTests {
 
 	private static int status(WebEndpointResponse<?> response) {
 		return response.getStatus();
+	}
+
+	private static double deploymentGauge(ApplicationContext context, String backend, String model, String state) {
+		return context.getBean(MeterRegistry.class)
+			.get(OpenAiLbBackendStateMetrics.DEPLOYMENT_STATE)
+			.tags("backend", backend, "deployment", model, "state", state)
+			.gauge()
+			.value();
 	}
 
 	private static double stateGauge(ApplicationContext context, String backend, String state) {
