@@ -86,7 +86,12 @@ class Boot4DemoTests {
 		assertThat(report.servedBy().get("ptu")).isEqualTo(30);
 		io.github.openailb.core.Backend ptu = this.context.getBean(io.github.openailb.core.LoadBalancer.class)
 			.backend("ptu");
-		assertThat(ptu.deployment(Boot4DemoApplication.CHAT).state().name()).isEqualTo("COOLING_DOWN");
+		// spent: either a 429 started its cool-down, or its quota report (0 requests left) keeps chat off it
+		io.github.openailb.core.Deployment chat = ptu.deployment(Boot4DemoApplication.CHAT);
+		assertThat(chat.state().name().equals("COOLING_DOWN")
+				|| (chat.headroom() != null && chat.headroom().remainingRequests() == 0))
+			.as("chat deployment on ptu spent: %s, %s", chat.state(), chat.headroom())
+			.isTrue();
 		assertThat(ptu.deployment(Boot4DemoApplication.EMBEDDING).state().name()).isEqualTo("AVAILABLE");
 		assertThat(ptu.state().name()).isEqualTo("AVAILABLE");
 	}
