@@ -198,17 +198,15 @@ public final class Exchange {
 	}
 
 	/**
-	 * Weighted choice within the best tier that has an eligible backend, in one pass and without
-	 * allocating: each eligible backend of that tier replaces the one chosen so far with the
-	 * probability of its weight among the weights seen so far, which leaves each chosen with the
-	 * probability of its share of the tier.
+	 * Weighted choice within the best tier that has an eligible backend: one walk sums the weights,
+	 * one draw, a second walk finds the pick. (One walk with a draw per backend, weighted reservoir
+	 * style, measured no faster with 100 backends: the draws cost what the second walk saves.)
 	 */
 	private Backend choose(long now, boolean respectQuota) {
 		Backend[] candidates = this.balancer.byPriority();
 		Strategy strategy = this.balancer.config().strategy();
 		int tier = Integer.MAX_VALUE;
 		long total = 0;
-		Backend chosen = null;
 		for (Backend backend : candidates) {
 			int priority = backend.config().priority();
 			if (priority > tier) {
@@ -216,14 +214,24 @@ public final class Exchange {
 			}
 			if (eligible(backend, now, respectQuota)) {
 				tier = priority;
-				long weight = backend.effectiveWeight(strategy, now, backend.slot(this.model));
-				total += weight;
-				if (chosen == null || this.balancer.nextLong(total) < weight) {
-					chosen = backend;
+				total += backend.effectiveWeight(strategy, now, backend.slot(this.model));
+			}
+		}
+		if (total == 0) {
+			return null;
+		}
+		long pick = this.balancer.nextLong(total);
+		Backend last = null;
+		for (Backend backend : candidates) {
+			if (backend.config().priority() == tier && eligible(backend, now, respectQuota)) {
+				last = backend;
+				pick -= backend.effectiveWeight(strategy, now, backend.slot(this.model));
+				if (pick < 0) {
+					return backend;
 				}
 			}
 		}
-		return chosen;
+		return last;
 	}
 
 	private boolean eligible(Backend backend, long now, boolean respectQuota) {
