@@ -4,14 +4,9 @@ import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
-import io.netty.util.Timeout;
-import io.netty.util.TimerTask;
-import org.reactivestreams.Subscription;
 import reactor.core.CoreSubscriber;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Operators;
-import reactor.core.scheduler.Schedulers;
-import reactor.util.context.Context;
 
 import org.springframework.core.io.buffer.DataBuffer;
 
@@ -62,43 +57,26 @@ final class BoundedBody extends Flux<DataBuffer> {
 		this.source.subscribe(new Reader(actual, this));
 	}
 
-	private static final class Reader implements CoreSubscriber<DataBuffer>, Subscription, TimerTask, Runnable {
-
-		private static final AtomicIntegerFieldUpdater<Reader> ENDED = AtomicIntegerFieldUpdater.newUpdater(Reader.class,
-				"ended");
-
-		/** Serialized: the deadline's error may come from another thread than the chunks. */
-		private final CoreSubscriber<? super DataBuffer> actual;
+	private static final class Reader extends TimedSubscriber<DataBuffer> {
 
 		private final BoundedBody body;
 
-		private Subscription upstream;
-
-		private volatile Timeout timer;
-
-		private volatile int ended;
-
 		Reader(CoreSubscriber<? super DataBuffer> actual, BoundedBody body) {
-			this.actual = Operators.serialize(actual);
+			// serialized: the deadline's error may come from another thread than the chunks
+			super(Operators.serialize(actual));
 			this.body = body;
 		}
 
 		@Override
-		public Context currentContext() {
-			return this.actual.currentContext();
+		long nanos() {
+			return this.body.deadline - System.nanoTime();
 		}
 
 		@Override
-		public void onSubscribe(Subscription subscription) {
-			if (Operators.validate(this.upstream, subscription)) {
-				this.upstream = subscription;
-				this.actual.onSubscribe(this);
-				Timeout armed = Deadlines.arm(this, this.body.deadline - System.nanoTime());
-				this.timer = armed;
-				if (this.ended != 0) {
-					armed.cancel();
-				}
-			}
+		void expired() {
+			Throwable error = this.body.expired.get();
+			this.body.broke.accept(error);
+			this.actual.onError(error);
 		}
 
 		@Override
@@ -119,48 +97,6 @@ final class BoundedBody extends Flux<DataBuffer> {
 			if (end()) {
 				this.actual.onComplete();
 			}
-		}
-
-		@Override
-		public void request(long n) {
-			this.upstream.request(n);
-		}
-
-		@Override
-		public void cancel() {
-			if (end()) {
-				this.upstream.cancel();
-			}
-		}
-
-		/** The deadline passed: hand on, off the wheel's thread. */
-		@Override
-		public void run(Timeout due) {
-			if (this.ended == 0) {
-				Schedulers.parallel().schedule(this);
-			}
-		}
-
-		@Override
-		public void run() {
-			if (end()) {
-				this.upstream.cancel();
-				Throwable error = this.body.expired.get();
-				this.body.broke.accept(error);
-				this.actual.onError(error);
-			}
-		}
-
-		/** Exactly one ending: completion, error, cancellation or the deadline; disarms the timer. */
-		private boolean end() {
-			if (!ENDED.compareAndSet(this, 0, 1)) {
-				return false;
-			}
-			Timeout armed = this.timer;
-			if (armed != null) {
-				armed.cancel();
-			}
-			return true;
 		}
 
 	}
