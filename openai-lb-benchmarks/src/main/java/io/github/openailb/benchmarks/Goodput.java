@@ -185,6 +185,11 @@ final class Goodput {
 		}
 
 		org.reactivestreams.Publisher<Void> answer(reactor.netty.http.server.HttpServerResponse response) {
+			return answer(response, null);
+		}
+
+		/** Answer one request: {@code body} (JSON) while the budget lasts, else the 429; null for a chat completion. */
+		org.reactivestreams.Publisher<Void> answer(reactor.netty.http.server.HttpServerResponse response, byte[] body) {
 			long now = System.currentTimeMillis();
 			long left = admit(now);
 			long retryAfter = (left >= 0) ? 0 : -left;
@@ -197,7 +202,13 @@ final class Goodput {
 			int index = (int) Math.max(0, Math.min(this.served.length() - 1, now / 1000 - this.firstWindow));
 			if (retryAfter == 0) {
 				this.served.incrementAndGet(index);
-				return Stub.completion(response);
+				if (body == null) {
+					return Stub.completion(response);
+				}
+				return response.status(io.netty.handler.codec.http.HttpResponseStatus.OK)
+					.header("content-type", "application/json")
+					.header("content-length", Integer.toString(body.length))
+					.send(reactor.core.publisher.Mono.just(io.netty.buffer.Unpooled.wrappedBuffer(body)));
 			}
 			this.refused.incrementAndGet(index);
 			return Stub.throttled(response, retryAfter, this.withMillis);

@@ -90,8 +90,8 @@ final class TwoModelsGoodput {
 				String chat = mapped ? CHAT + "-" + INSTANCES[i] : CHAT;
 				String embedding = mapped ? EMBEDDING + "-" + INSTANCES[i] : EMBEDDING;
 				Instance instance = new Instance(
-						new DeploymentBudget(CHAT_BUDGETS[i], quotaHeaders, windows), chat,
-						new DeploymentBudget(EMBEDDING_BUDGETS[i], quotaHeaders, windows), embedding);
+						new Goodput.BudgetStub(CHAT_BUDGETS[i], true, quotaHeaders, windows), chat,
+						new Goodput.BudgetStub(EMBEDDING_BUDGETS[i], true, quotaHeaders, windows), embedding);
 				instances.add(instance);
 				Stub stub = Stub.start(instance::answer);
 				stubs.add(stub);
@@ -204,7 +204,7 @@ final class TwoModelsGoodput {
 			int free = 0;
 			StringBuilder line = new StringBuilder();
 			for (int i = 0; i < instances.size(); i++) {
-				DeploymentBudget budget = instances.get(i).budget(chat);
+				Goodput.BudgetStub budget = instances.get(i).budget(chat);
 				free += Math.max(0, budget.budget - budget.served.get(w));
 				served[i] += budget.served.get(w);
 				refused[i] += budget.refused.get(w);
@@ -275,22 +275,22 @@ final class TwoModelsGoodput {
 	 */
 	private static final class Instance {
 
-		private final DeploymentBudget chat;
+		private final Goodput.BudgetStub chat;
 
 		private final String chatPath;
 
-		private final DeploymentBudget embeddings;
+		private final Goodput.BudgetStub embeddings;
 
 		private final String embeddingsPath;
 
-		Instance(DeploymentBudget chat, String chatName, DeploymentBudget embeddings, String embeddingName) {
+		Instance(Goodput.BudgetStub chat, String chatName, Goodput.BudgetStub embeddings, String embeddingName) {
 			this.chat = chat;
 			this.chatPath = "/openai/deployments/" + chatName + "/chat/completions";
 			this.embeddings = embeddings;
 			this.embeddingsPath = "/openai/deployments/" + embeddingName + "/embeddings";
 		}
 
-		DeploymentBudget budget(boolean chat) {
+		Goodput.BudgetStub budget(boolean chat) {
 			return chat ? this.chat : this.embeddings;
 		}
 
@@ -309,73 +309,6 @@ final class TwoModelsGoodput {
 				return this.embeddings.answer(response, EMBEDDING_ANSWER);
 			}
 			return response.status(HttpResponseStatus.NOT_FOUND).send(Mono.just(Unpooled.EMPTY_BUFFER));
-		}
-
-	}
-
-	/**
-	 * A deployment's request budget per fixed one-second window, counted per window; once spent,
-	 * 429 with {@code retry-after-ms} and {@code Retry-After} to the window's end, as Azure sends.
-	 */
-	static final class DeploymentBudget {
-
-		final int budget;
-
-		private final boolean quotaHeaders;
-
-		volatile long firstWindow = Long.MAX_VALUE / 2000;
-
-		final AtomicIntegerArray served;
-
-		final AtomicIntegerArray refused;
-
-		private long window;
-
-		private int used;
-
-		DeploymentBudget(int budget, boolean quotaHeaders, int windows) {
-			this.budget = budget;
-			this.quotaHeaders = quotaHeaders;
-			this.served = new AtomicIntegerArray(windows);
-			this.refused = new AtomicIntegerArray(windows);
-		}
-
-		org.reactivestreams.Publisher<Void> answer(HttpServerResponse response, byte[] body) {
-			long now = System.currentTimeMillis();
-			long left = admit(now);
-			if (this.quotaHeaders) {
-				// as OpenAI sends them: limit and remaining requests, time to the window's reset
-				response.header("x-ratelimit-limit-requests", Integer.toString(this.budget))
-					.header("x-ratelimit-remaining-requests", Long.toString(Math.max(0, left)))
-					.header("x-ratelimit-reset-requests", Math.max(1, (now / 1000 + 1) * 1000 - now) + "ms");
-			}
-			int index = (int) Math.max(0, Math.min(this.served.length() - 1, now / 1000 - this.firstWindow));
-			if (left >= 0) {
-				this.served.incrementAndGet(index);
-				return response.status(HttpResponseStatus.OK)
-					.header("content-type", "application/json")
-					.header("content-length", Integer.toString(body.length))
-					.send(Mono.just(Unpooled.wrappedBuffer(body)));
-			}
-			this.refused.incrementAndGet(index);
-			return Stub.throttled(response, -left, true);
-		}
-
-		/**
-		 * Take one request from this window's budget: the requests left after it when taken,
-		 * else minus the milliseconds to the next window.
-		 */
-		private synchronized long admit(long now) {
-			long current = now / 1000;
-			if (current != this.window) {
-				this.window = current;
-				this.used = 0;
-			}
-			if (this.used < this.budget) {
-				this.used++;
-				return this.budget - this.used;
-			}
-			return -Math.max(1, (current + 1) * 1000 - now);
 		}
 
 	}
