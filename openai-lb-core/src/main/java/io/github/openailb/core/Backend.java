@@ -70,6 +70,9 @@ public final class Backend {
 	/** The slots that exist, in configuration order, for health and metrics. */
 	private final List<Deployment> deployments;
 
+	/** The URI of the latest attempt sent here, see {@link RequestTarget#uri(Step.Attempt, String)}. */
+	volatile LastUri lastUri;
+
 	Backend(BackendConfig config, int index, CircuitBreaker breaker, Clock clock, List<String> models) {
 		this.config = config;
 		this.index = index;
@@ -551,6 +554,10 @@ public final class Backend {
 	@Override
 	public String toString() {
 		return name();
+	}
+
+	/** An attempt's URI with what it was built from: the caller's path and the deployment sent. */
+	record LastUri(String pathAndQuery, String deployment, java.net.URI uri) {
 	}
 
 	/**

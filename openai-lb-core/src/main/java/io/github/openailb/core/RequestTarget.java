@@ -40,7 +40,17 @@ public final class RequestTarget {
 	 * @return the attempt's URI
 	 */
 	public static URI uri(Step.Attempt attempt, String rawPathAndQuery) {
-		return uri(attempt.backend().config().url(), attempt.deploymentName(), rawPathAndQuery);
+		Backend backend = attempt.backend();
+		String deployment = attempt.deploymentName();
+		// calls repeat their path (deployment, api-version): most attempts reuse the last URI, unparsed
+		Backend.LastUri last = backend.lastUri;
+		if (last != null && last.pathAndQuery().equals(rawPathAndQuery)
+				&& java.util.Objects.equals(last.deployment(), deployment)) {
+			return last.uri();
+		}
+		URI uri = uri(backend.config().url(), deployment, rawPathAndQuery);
+		backend.lastUri = new Backend.LastUri(rawPathAndQuery, deployment, uri);
+		return uri;
 	}
 
 	private static URI uri(URI base, String deploymentName, String rawPathAndQuery) {

@@ -95,6 +95,20 @@ class DeploymentMapTests {
 	}
 
 	@Test
+	void eachAttemptsUriFollowsItsPathAndDeploymentWhenTheyChangeOnOneBackend() {
+		LoadBalancer lb = issueExample();
+		String later = CHAT.replace("2024-10-21", "2025-01-01");
+		for (String path : new String[] { CHAT, EMB, EMB, CHAT, later, later, EMB, CHAT }) {
+			Exchange exchange = lb.begin("POST", path, BODY);
+			Step.Attempt attempt = attempt(exchange);
+			String model = path.equals(EMB) ? "/emb/" : "/gpt-4o/";
+			assertThat(RequestTarget.uri(attempt, path).toString()).isEqualTo("https://" + attempt.backend().name()
+					+ ".example.com" + path.replace(model, "/" + attempt.deploymentName() + "/"));
+			exchange.answered(attempt, 200, NO_HEADERS, null);
+		}
+	}
+
+	@Test
 	void aModelNoBackendListsEndsAtOnceNamingIt() {
 		LoadBalancer lb = issueExample();
 		Exchange exchange = lb.begin("POST", "/openai/deployments/gpt-5/chat/completions", BODY);
