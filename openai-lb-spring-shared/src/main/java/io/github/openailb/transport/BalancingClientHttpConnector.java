@@ -2,25 +2,18 @@ package io.github.openailb.transport;
 
 import java.net.URI;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.TimeoutException;
 
 import io.github.openailb.auth.AuthHeader;
 import io.github.openailb.auth.BackendCredentialException;
 import io.github.openailb.auth.BackendCredentials;
-import io.github.openailb.core.BackendConfig;
 import io.github.openailb.core.BalancerConfig;
-import io.github.openailb.core.Exchange;
 import io.github.openailb.core.LoadBalancer;
-import io.github.openailb.core.NoBackendAnsweredException;
-import io.github.openailb.core.Outcome;
 import io.github.openailb.core.RequestTarget;
 import io.github.openailb.core.Step;
 import org.reactivestreams.Publisher;
 import reactor.core.Fuseable;
-import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 import org.springframework.core.io.buffer.DataBuffer;
@@ -33,7 +26,6 @@ import org.springframework.http.MediaType;
 import org.springframework.http.client.reactive.ClientHttpConnector;
 import org.springframework.http.client.reactive.ClientHttpRequest;
 import org.springframework.http.client.reactive.ClientHttpResponse;
-import org.springframework.http.client.reactive.ClientHttpResponseDecorator;
 
 /**
  * The balanced HTTP transport every adapter shares. Requests aimed at the logical host
@@ -76,9 +68,6 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 	 * is kept out by its open circuit breaker.
 	 */
 	public static final String UNAVAILABLE_MARK = "unavailable";
-
-	/** Error answers are read to find retry hints and to be returned if they are the last. */
-	private static final int MAX_ERROR_BODY = 256 * 1024;
 
 	private static final String[] NOT_REPLAYED = { "host", "content-length", "transfer-encoding", "connection",
 			"expect", "upgrade", "keep-alive", "te", "trailer" };
@@ -139,6 +128,10 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 		return this.balancer;
 	}
 
+	TransportConfig config() {
+		return this.config;
+	}
+
 	@Override
 	public Mono<ClientHttpResponse> connect(HttpMethod method, URI uri,
 			java.util.function.Function<? super ClientHttpRequest, Mono<Void>> requestCallback) {
@@ -146,8 +139,7 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 			return this.passThrough.connect(method, uri, requestCallback);
 		}
 		CapturedRequest captured = new CapturedRequest(method, uri, this.config.maxRequestBody());
-		return requestCallback.apply(captured)
-			.then(Mono.defer(() -> exchange(method, pathAndQuery(uri), captured.getHeaders(), captured.body())));
+		return new BalancedCall(this, method, pathAndQuery(uri), captured, requestCallback.apply(captured));
 	}
 
 	/**
@@ -161,15 +153,7 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 	 */
 	public Mono<ClientHttpResponse> exchange(HttpMethod method, String rawPathAndQuery, HttpHeaders headers,
 			byte[] body) {
-		if (body.length > this.config.maxRequestBody()) {
-			return Mono.error(new RequestTooLargeException(body.length, this.config.maxRequestBody()));
-		}
-		return Mono.defer(() -> {
-			Call call = new Call(this.balancer.begin(method.name(), rawPathAndQuery, body), method, rawPathAndQuery,
-					headers, body,
-					System.nanoTime() + this.config.maxDuration().toNanos());
-			return next(call).doOnCancel(call::cancel);
-		});
+		return new BalancedCall(this, method, rawPathAndQuery, headers, body);
 	}
 
 	/**
@@ -196,60 +180,9 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 			.onErrorMap(DataBufferLimits::isLimit, (ex) -> new RequestTooLargeException(-1, limit));
 	}
 
-	private Mono<ClientHttpResponse> next(Call call) {
-		long left = call.nanosLeft();
-		Step step = (left > 0) ? call.exchange.next() : call.exchange.giveUpNow();
-		if (step instanceof Step.Attempt attempt) {
-			return attempt(call, attempt, left);
-		}
-		if (step instanceof Step.Wait wait) {
-			// never past the request's deadline: the next step then ends the request
-			Duration delay = (wait.delay().toNanos() < left) ? wait.delay() : Duration.ofNanos(left);
-			return Mono.delay(delay).then(Mono.defer(() -> next(call)));
-		}
-		Step.GiveUp end = (Step.GiveUp) step;
-		return switch (end.ending()) {
-			case STATEFUL_UNAVAILABLE ->
-				Mono.just(synthetic(end, 503, STATEFUL_UNAVAILABLE_MARK, end.statefulUnavailableBody()));
-			case LAST_ANSWER -> Mono.just(call.lastAnswer);
-			case THROTTLED -> Mono.just(synthetic(end, 429, THROTTLED_MARK, end.throttledBody()));
-			case UNAVAILABLE -> Mono.just(synthetic(end, 503, UNAVAILABLE_MARK, end.unavailableBody()));
-			case MODEL_NOT_SERVED -> Mono.just(synthetic(end, 404, MODEL_NOT_SERVED_MARK, end.modelNotServedBody()));
-			default -> Mono.error(new NoBackendAnsweredException(end.reason()));
-		};
-	}
-
-	private Mono<ClientHttpResponse> attempt(Call call, Step.Attempt attempt, long nanosLeft) {
-		BackendConfig backend = attempt.backend().config();
-		call.current = attempt;
-		Duration responseTimeout = this.config.responseTimeout();
-		boolean requestBound = nanosLeft < responseTimeout.toNanos();
-		long limit = requestBound ? nanosLeft : responseTimeout.toNanos();
-		Mono<ClientHttpResponse> answer = new WithinLimit<>(
-				send(call, attempt, this.credentials.headerFor(backend))
-					.flatMap((response) -> judge(call, attempt, response)),
-				limit, () -> requestBound ? maxDurationPassed()
-						: new TimeoutException("no response within " + responseTimeout.toMillis() + " ms"));
-		return answer.onErrorResume((ex) -> {
-			if (ex instanceof CredentialFailure failure) {
-				call.exchange.credentialFailed(attempt, credentialReason(failure.getCause()));
-			}
-			else if (isTimeout(ex) && !(requestBound && ex instanceof TimeoutException)) {
-				// the backend hangs: leave it alone for a while (the request's own deadline is not its fault)
-				call.exchange.timedOut(attempt, ex);
-			}
-			else {
-				call.exchange.failed(attempt, ex);
-			}
-			return Mono.empty();
-		}).switchIfEmpty(Mono.defer(() -> {
-			call.current = null;
-			return next(call);
-		}));
-	}
-
 	/** Send the attempt with the backend's credential, or the caller's when it has none. */
-	private Mono<ClientHttpResponse> send(Call call, Step.Attempt attempt, Mono<AuthHeader> credential) {
+	Mono<ClientHttpResponse> send(BalancedCall.Call call, Step.Attempt attempt) {
+		Mono<AuthHeader> credential = this.credentials.headerFor(attempt.backend().config());
 		if (credential instanceof Fuseable.ScalarCallable<?> known) {
 			// a key known up front (Mono.just or Mono.empty): no operator chain per attempt
 			AuthHeader auth;
@@ -267,8 +200,8 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 			.flatMap((auth) -> connect(call, attempt, auth.orElse(null)));
 	}
 
-	private Mono<ClientHttpResponse> connect(Call call, Step.Attempt attempt, AuthHeader auth) {
-		return this.transport.connect(call.method, RequestTarget.uri(attempt, call.pathAndQuery),
+	private Mono<ClientHttpResponse> connect(BalancedCall.Call call, Step.Attempt attempt, AuthHeader auth) {
+		return this.transport.connect(call.method(), RequestTarget.uri(attempt, call.pathAndQuery()),
 				(request) -> write(request, call, attempt, auth));
 	}
 
@@ -288,28 +221,31 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 	}
 
 	/** Only a {@link BackendCredentialException}'s message is known to be free of secrets. */
-	private static String credentialReason(Throwable cause) {
+	static String credentialReason(Throwable cause) {
 		return (cause instanceof BackendCredentialException) ? cause.getMessage()
 				: "no credential: " + cause.getClass().getSimpleName();
 	}
 
-	private static Mono<Void> write(ClientHttpRequest request, Call call, Step.Attempt attempt, AuthHeader auth) {
+	private static Mono<Void> write(ClientHttpRequest request, BalancedCall.Call call, Step.Attempt attempt,
+			AuthHeader auth) {
 		HttpHeaders out = request.getHeaders();
+		// the caller's value lists, shared rather than copied: no transport writes to a request's headers
 		call.headers.forEach((name, values) -> {
 			if (isReplayed(name) && (auth == null || !isCredential(name))) {
-				out.addAll(name, values);
+				out.put(name, values);
 			}
 		});
 		if (auth != null) {
 			out.set(auth.name(), auth.value());
 		}
-		byte[] bytes = RequestTarget.body(attempt, call.pathAndQuery, call.body);
-		if (bytes.length == 0 && (call.method == HttpMethod.GET || call.method == HttpMethod.HEAD
-				|| call.method == HttpMethod.DELETE || call.method == HttpMethod.OPTIONS)) {
+		byte[] bytes = RequestTarget.body(attempt, call.pathAndQuery(), call.body);
+		HttpMethod method = call.method();
+		if (bytes.length == 0 && (method == HttpMethod.GET || method == HttpMethod.HEAD || method == HttpMethod.DELETE
+				|| method == HttpMethod.OPTIONS)) {
 			return request.setComplete();
 		}
 		out.setContentLength(bytes.length);
-		return request.writeWith(Mono.fromSupplier(() -> request.bufferFactory().wrap(bytes)));
+		return request.writeWith(Mono.just(request.bufferFactory().wrap(bytes)));
 	}
 
 	/** Compared without lower-casing a copy of each name, as a set lookup would need. */
@@ -327,52 +263,13 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 		return "api-key".equalsIgnoreCase(name) || HttpHeaders.AUTHORIZATION.equalsIgnoreCase(name);
 	}
 
-	/** Decide on an answer: hand it to the caller, fail the attempt (error), or (empty) fail over. */
-	private Mono<ClientHttpResponse> judge(Call call, Step.Attempt attempt, ClientHttpResponse response) {
-		HttpStatusCode status = response.getStatusCode();
-		HttpHeaders headers = response.getHeaders();
-		if (status.is3xxRedirection() || status.is1xxInformational()) {
-			// no caller may take a redirect for an answer, nor follow it with the backend's key
-			return response.getBody()
-				.doOnNext(DataBufferUtils::release)
-				.then(Mono.error(RefusedAnswerException.of(status.value())));
-		}
-		Outcome outcome = call.exchange.outcomeOf(status.value());
-		if (outcome.failsOver()) {
-			return DataBufferUtils.join(response.getBody(), MAX_ERROR_BODY)
-				.map(BalancingClientHttpConnector::bytes)
-				.onErrorResume(DataBufferLimits::isLimit, (ex) -> Mono.just(new byte[0]))
-				.defaultIfEmpty(new byte[0])
-				.flatMap((bytes) -> {
-					call.exchange.answered(attempt, status.value(), headers::getFirst,
-							new String(bytes, StandardCharsets.UTF_8));
-					call.lastAnswer = new BufferedResponse(status, headers, bytes);
-					return Mono.empty();
-				});
-		}
-		if (!status.is2xxSuccessful()) {
-			call.exchange.answered(attempt, status.value(), headers::getFirst, null);
-			return Mono.just(response);
-		}
-		return response.getBody().switchOnFirst((first, whole) -> {
-			if (first.isOnError()) {
-				return Mono.<ClientHttpResponse>error(first.getThrowable());
-			}
-			call.exchange.answered(attempt, status.value(), headers::getFirst, null);
-			// read once, and bounded by what is left of the request's time
-			Flux<DataBuffer> body = new BoundedBody(whole, call.deadline, this::maxDurationPassed,
-					(ex) -> call.exchange.streamBroke(attempt, ex));
-			return Mono.<ClientHttpResponse>just(new StreamingResponse(response, body));
-		}, false).single();
-	}
-
-	private TimeoutException maxDurationPassed() {
+	TimeoutException maxDurationPassed() {
 		return new TimeoutException("the request took longer than " + BalancerConfig.PREFIX + ".max-duration ("
 				+ this.config.maxDuration().toMillis() + " ms)");
 	}
 
 	/** An answer of the balancer's own: the mark says which kind, the body names the backends. */
-	private static ClientHttpResponse synthetic(Step.GiveUp end, int status, String mark, byte[] body) {
+	static ClientHttpResponse synthetic(Step.GiveUp end, int status, String mark, byte[] body) {
 		HttpHeaders headers = new HttpHeaders();
 		headers.setContentType(MediaType.APPLICATION_JSON);
 		if (end.retryAfterSeconds() > 0) {
@@ -382,7 +279,7 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 		return new BufferedResponse(HttpStatusCode.valueOf(status), headers, body);
 	}
 
-	private static byte[] bytes(DataBuffer buffer) {
+	static byte[] bytes(DataBuffer buffer) {
 		byte[] whole = wholeArray(buffer);
 		if (whole != null) {
 			return whole;
@@ -412,64 +309,7 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 		return (uri.getRawQuery() != null) ? path + "?" + uri.getRawQuery() : path;
 	}
 
-	/** A response whose body is the one whose first byte was already awaited. */
-	private static final class StreamingResponse extends ClientHttpResponseDecorator {
-
-		private final Flux<DataBuffer> body;
-
-		StreamingResponse(ClientHttpResponse delegate, Flux<DataBuffer> body) {
-			super(delegate);
-			this.body = body;
-		}
-
-		@Override
-		public Flux<DataBuffer> getBody() {
-			return this.body;
-		}
-
-	}
-
-	/** One request's progress: the engine's exchange plus what the transport must remember. */
-	private static final class Call {
-
-		final Exchange exchange;
-
-		final HttpMethod method;
-
-		final String pathAndQuery;
-
-		final HttpHeaders headers;
-
-		final byte[] body;
-
-		/** {@link System#nanoTime()} by which the request, body included, must end. */
-		final long deadline;
-
-		volatile Step.Attempt current;
-
-		ClientHttpResponse lastAnswer;
-
-		Call(Exchange exchange, HttpMethod method, String pathAndQuery, HttpHeaders headers, byte[] body,
-				long deadline) {
-			this.exchange = exchange;
-			this.method = method;
-			this.pathAndQuery = pathAndQuery;
-			this.headers = headers;
-			this.body = body;
-			this.deadline = deadline;
-		}
-
-		long nanosLeft() {
-			return this.deadline - System.nanoTime();
-		}
-
-		void cancel() {
-			this.exchange.abandoned(this.current);
-		}
-
-	}
-
-	private static final class CredentialFailure extends RuntimeException {
+	static final class CredentialFailure extends RuntimeException {
 
 		CredentialFailure(Throwable cause) {
 			super(cause);
