@@ -382,7 +382,7 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 		return new BufferedResponse(HttpStatusCode.valueOf(status), headers, body);
 	}
 
-	private static byte[] bytes(DataBuffer buffer) {
+	static byte[] bytes(DataBuffer buffer) {
 		byte[] whole = wholeArray(buffer);
 		if (whole != null) {
 			return whole;
