@@ -1,11 +1,14 @@
 package io.github.openailb.transport;
 
 import java.net.URI;
+import java.util.AbstractMap;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.function.Supplier;
 
@@ -37,8 +40,9 @@ import org.springframework.util.MultiValueMap;
  * It keeps the contract of Spring's {@code AbstractClientHttpRequest} that callers can observe
  * ({@code beforeCommit} actions run once, in order, while headers can still change; headers,
  * cookies and attributes read-only once committed; a second write ignored) without its
- * per-request allocations (a state reference, an action list, a cookie and an attribute map
- * when nothing uses them) or an operator chain to join a body that arrives as one buffer.
+ * per-request allocations (a state reference, an action list, a cookie map before a cookie is
+ * added, an attribute map before one is asked for) or an operator chain to join a body that
+ * arrives as one buffer.
  */
 final class CapturedRequest implements ClientHttpRequest {
 
@@ -109,10 +113,7 @@ final class CapturedRequest implements ClientHttpRequest {
 		if (this.state == COMMITTED) {
 			return (this.cookies != null) ? CollectionUtils.unmodifiableMultiValueMap(this.cookies) : NO_COOKIES;
 		}
-		if (this.cookies == null) {
-			this.cookies = new LinkedMultiValueMap<>(0);
-		}
-		return this.cookies;
+		return (this.cookies != null) ? this.cookies : new Cookies();
 	}
 
 	@Override
@@ -198,6 +199,82 @@ final class CapturedRequest implements ClientHttpRequest {
 			}
 		}
 		this.state = COMMITTED;
+	}
+
+	private MultiValueMap<String, HttpCookie> cookies() {
+		if (this.cookies == null) {
+			this.cookies = new LinkedMultiValueMap<>(2);
+		}
+		return this.cookies;
+	}
+
+	/**
+	 * The cookies WebClient asks for on every request and adds to on nearly none: their map is
+	 * made when the first one is added.
+	 */
+	private final class Cookies extends AbstractMap<String, List<HttpCookie>>
+			implements MultiValueMap<String, HttpCookie> {
+
+		private Map<String, List<HttpCookie>> current() {
+			return (CapturedRequest.this.cookies != null) ? CapturedRequest.this.cookies : Collections.emptyMap();
+		}
+
+		@Override
+		public Set<Entry<String, List<HttpCookie>>> entrySet() {
+			return current().entrySet();
+		}
+
+		@Override
+		public List<HttpCookie> get(Object key) {
+			return current().get(key);
+		}
+
+		@Override
+		public boolean containsKey(Object key) {
+			return current().containsKey(key);
+		}
+
+		@Override
+		public List<HttpCookie> put(String key, List<HttpCookie> value) {
+			return cookies().put(key, value);
+		}
+
+		@Override
+		public HttpCookie getFirst(String key) {
+			return (CapturedRequest.this.cookies != null) ? CapturedRequest.this.cookies.getFirst(key) : null;
+		}
+
+		@Override
+		public void add(String key, HttpCookie value) {
+			cookies().add(key, value);
+		}
+
+		@Override
+		public void addAll(String key, List<? extends HttpCookie> values) {
+			cookies().addAll(key, values);
+		}
+
+		@Override
+		public void addAll(MultiValueMap<String, HttpCookie> values) {
+			cookies().addAll(values);
+		}
+
+		@Override
+		public void set(String key, HttpCookie value) {
+			cookies().set(key, value);
+		}
+
+		@Override
+		public void setAll(Map<String, HttpCookie> values) {
+			cookies().setAll(values);
+		}
+
+		@Override
+		public Map<String, HttpCookie> toSingleValueMap() {
+			return (CapturedRequest.this.cookies != null) ? CapturedRequest.this.cookies.toSingleValueMap()
+					: new LinkedHashMap<>();
+		}
+
 	}
 
 	/** The headers made final, then the body, if any, held. */

@@ -18,6 +18,7 @@ import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpMethod;
 import org.springframework.http.HttpStatus;
 import org.springframework.mock.http.client.reactive.MockClientHttpResponse;
+import org.springframework.util.MultiValueMap;
 import org.springframework.web.reactive.function.client.WebClient;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -119,10 +120,14 @@ class CapturedRequestTests {
 	}
 
 	@Test
-	void aRequestWithoutBodyHasAnEmptyOne() {
+	void cookiesAddedToTheMapAskedForBeforeAnyExistBecomeCookieHeaders() {
 		CapturedRequest request = new CapturedRequest(HttpMethod.GET, URL, 1024);
-		request.getCookies().add("a", new HttpCookie("a", "1"));
-		request.getCookies().add("b", new HttpCookie("b", "2"));
+		MultiValueMap<String, HttpCookie> cookies = request.getCookies();
+		assertThat(cookies).isEmpty();
+		cookies.add("a", new HttpCookie("a", "1"));
+		cookies.addIfAbsent("a", new HttpCookie("a", "other"));
+		cookies.add("b", new HttpCookie("b", "2"));
+		assertThat(request.getCookies()).containsOnlyKeys("a", "b");
 		request.setComplete().block();
 		assertThat(request.body()).isEmpty();
 		assertThat(request.getHeaders().get(HttpHeaders.COOKIE)).containsExactly("a=1", "b=2");
