@@ -3,7 +3,9 @@ package io.github.openailb.transport;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+import java.util.function.Function;
 
+import io.github.openailb.auth.AuthHeader;
 import io.github.openailb.core.Exchange;
 import io.github.openailb.core.NoBackendAnsweredException;
 import io.github.openailb.core.Outcome;
@@ -25,6 +27,7 @@ import org.springframework.core.io.buffer.DataBufferUtils;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpMethod;
 import org.springframework.http.HttpStatusCode;
+import org.springframework.http.client.reactive.ClientHttpRequest;
 import org.springframework.http.client.reactive.ClientHttpResponse;
 import org.springframework.http.client.reactive.ClientHttpResponseDecorator;
 
@@ -174,7 +177,7 @@ final class BalancedCall extends Mono<ClientHttpResponse> {
 		/** WebClient wrote the request into the capture. */
 		@Override
 		public void onComplete() {
-			begin(this.request.captured.getHeaders(), this.request.captured.body());
+			begin(this.request.captured.writtenHeaders(), this.request.captured.body());
 		}
 
 		private void begin(HttpHeaders headers, byte[] body) {
@@ -323,14 +326,28 @@ final class BalancedCall extends Mono<ClientHttpResponse> {
 
 		/** Claim the one ending, disarming the timer; {@code false} when something ended it before. */
 		final boolean end() {
-			if (!ENDED.compareAndSet(this, 0, 1)) {
+			if (!claim()) {
 				return false;
 			}
+			disarm();
+			onEnd();
+			return true;
+		}
+
+		/** Claim the one ending and leave the timer armed, to bound what follows. */
+		final boolean claim() {
+			return ENDED.compareAndSet(this, 0, 1);
+		}
+
+		final void disarm() {
 			Timeout armed = this.timer;
 			if (armed != null) {
 				armed.cancel();
 			}
-			return true;
+		}
+
+		/** It ended, by whichever end came first. */
+		void onEnd() {
 		}
 
 		final boolean ended() {
@@ -338,7 +355,7 @@ final class BalancedCall extends Mono<ClientHttpResponse> {
 		}
 
 		@Override
-		public final void run(Timeout due) {
+		public void run(Timeout due) {
 			if (this.ended == 0) {
 				Schedulers.parallel().schedule(this);
 			}
@@ -361,7 +378,8 @@ final class BalancedCall extends Mono<ClientHttpResponse> {
 	 * left of the request's time, if less) until its answer is judged, which for a success means
 	 * until the body's first byte arrived, so that a stream that stalls at once still fails over.
 	 */
-	static final class Try extends EndsOnce implements CoreSubscriber<ClientHttpResponse> {
+	static final class Try extends EndsOnce
+			implements CoreSubscriber<ClientHttpResponse>, Function<ClientHttpRequest, Mono<Void>> {
 
 		private final Call call;
 
@@ -376,6 +394,12 @@ final class BalancedCall extends Mono<ClientHttpResponse> {
 
 		private boolean answered;
 
+		/** The success handed on, whose body the attempt's timer goes on to bound. */
+		private volatile Reader body;
+
+		/** The backend's credential for this attempt, once known. */
+		AuthHeader auth;
+
 		Try(Call call, Step.Attempt attempt, long nanosLeft) {
 			this.call = call;
 			this.attempt = attempt;
@@ -389,7 +413,37 @@ final class BalancedCall extends Mono<ClientHttpResponse> {
 			this.call.track(this);
 			arm(this.limit);
 			if (!ended()) {
-				this.call.connector.send(this.call, this.attempt).subscribe(this);
+				this.call.connector.send(this).subscribe(this);
+			}
+		}
+
+		Call call() {
+			return this.call;
+		}
+
+		Step.Attempt attempt() {
+			return this.attempt;
+		}
+
+		/** Write the request onto the attempt's connection. */
+		@Override
+		public Mono<Void> apply(ClientHttpRequest request) {
+			return BalancingClientHttpConnector.write(request, this.call, this.attempt, this.auth);
+		}
+
+		/**
+		 * Once a success was handed on, its body is bounded by the request's deadline: the attempt's
+		 * timer, left armed, tells the body when it fires, which spares a second timer for every body
+		 * read within the response timeout.
+		 */
+		@Override
+		public void run(Timeout due) {
+			Reader answered = this.body;
+			if (answered != null) {
+				answered.attemptLimitPassed();
+			}
+			else {
+				super.run(due);
 			}
 		}
 
@@ -526,7 +580,8 @@ final class BalancedCall extends Mono<ClientHttpResponse> {
 
 		/** A success's first byte (or its whole, empty body) arrived: the caller's answer. */
 		void firstByte(Reader body) {
-			if (!end()) {
+			this.body = body;
+			if (!claim()) {
 				body.discard();
 				return;
 			}
@@ -621,6 +676,9 @@ final class BalancedCall extends Mono<ClientHttpResponse> {
 		private static final AtomicIntegerFieldUpdater<Reader> SUBSCRIBED = AtomicIntegerFieldUpdater
 			.newUpdater(Reader.class, "subscribed");
 
+		private static final AtomicIntegerFieldUpdater<Reader> BOUND = AtomicIntegerFieldUpdater
+			.newUpdater(Reader.class, "bound");
+
 		private static final Throwable COMPLETE = new Throwable("complete", null, false, false) {
 		};
 
@@ -646,6 +704,12 @@ final class BalancedCall extends Mono<ClientHttpResponse> {
 		private boolean primed;
 
 		private volatile int subscribed;
+
+		/**
+		 * 0 while the attempt's timer runs and nobody reads; 1 once the caller reads, bounded by
+		 * that timer; 2 when it fired before the caller read.
+		 */
+		private volatile int bound;
 
 		Reader(Try attempt, ClientHttpResponse response) {
 			this.attempt = attempt;
@@ -725,7 +789,21 @@ final class BalancedCall extends Mono<ClientHttpResponse> {
 			// serialized: the deadline's error may come from another thread than the chunks
 			this.actual = Operators.serialize(reader);
 			this.actual.onSubscribe(this);
-			arm(this.attempt.call.deadline - System.nanoTime());
+			if (!BOUND.compareAndSet(this, 0, 1)) {
+				arm(this.attempt.call.deadline - System.nanoTime());
+			}
+		}
+
+		/** The attempt's timer fired: from now on a timer of the body's own bounds it. */
+		void attemptLimitPassed() {
+			if (!BOUND.compareAndSet(this, 0, 2)) {
+				arm(this.attempt.call.deadline - System.nanoTime());
+			}
+		}
+
+		@Override
+		void onEnd() {
+			this.attempt.disarm();
 		}
 
 		@Override

@@ -2,6 +2,7 @@ package io.github.openailb.transport;
 
 import java.net.URI;
 import java.nio.ByteBuffer;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeoutException;
 
@@ -181,8 +182,8 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 	}
 
 	/** Send the attempt with the backend's credential, or the caller's when it has none. */
-	Mono<ClientHttpResponse> send(BalancedCall.Call call, Step.Attempt attempt) {
-		Mono<AuthHeader> credential = this.credentials.headerFor(attempt.backend().config());
+	Mono<ClientHttpResponse> send(BalancedCall.Try attempt) {
+		Mono<AuthHeader> credential = this.credentials.headerFor(attempt.attempt().backend().config());
 		if (credential instanceof Fuseable.ScalarCallable<?> known) {
 			// a key known up front (Mono.just or Mono.empty): no operator chain per attempt
 			AuthHeader auth;
@@ -192,17 +193,20 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 			catch (Exception ex) {
 				return Mono.error(new CredentialFailure(ex));
 			}
-			return connect(call, attempt, auth);
+			return connect(attempt, auth);
 		}
 		return credential.map(Optional::of)
 			.defaultIfEmpty(Optional.empty())
 			.onErrorMap(CredentialFailure::new)
-			.flatMap((auth) -> connect(call, attempt, auth.orElse(null)));
+			.flatMap((auth) -> connect(attempt, auth.orElse(null)));
 	}
 
-	private Mono<ClientHttpResponse> connect(BalancedCall.Call call, Step.Attempt attempt, AuthHeader auth) {
-		return this.transport.connect(call.method(), RequestTarget.uri(attempt, call.pathAndQuery()),
-				(request) -> write(request, call, attempt, auth));
+	/** The attempt writes its own request: no callback object per attempt. */
+	private Mono<ClientHttpResponse> connect(BalancedCall.Try attempt, AuthHeader auth) {
+		attempt.auth = auth;
+		BalancedCall.Call call = attempt.call();
+		return this.transport.connect(call.method(), RequestTarget.uri(attempt.attempt(), call.pathAndQuery()),
+				attempt);
 	}
 
 	/**
@@ -226,7 +230,7 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 				: "no credential: " + cause.getClass().getSimpleName();
 	}
 
-	private static Mono<Void> write(ClientHttpRequest request, BalancedCall.Call call, Step.Attempt attempt,
+	static Mono<Void> write(ClientHttpRequest request, BalancedCall.Call call, Step.Attempt attempt,
 			AuthHeader auth) {
 		HttpHeaders out = request.getHeaders();
 		// the caller's value lists, shared rather than copied: no transport writes to a request's headers
@@ -235,8 +239,9 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 				out.put(name, values);
 			}
 		});
+		// one-value lists that cannot change: what HttpHeaders.set would hold, at half the size
 		if (auth != null) {
-			out.set(auth.name(), auth.value());
+			out.put(auth.name(), List.of(auth.value()));
 		}
 		byte[] bytes = RequestTarget.body(attempt, call.pathAndQuery(), call.body);
 		HttpMethod method = call.method();
@@ -244,7 +249,7 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 				|| method == HttpMethod.OPTIONS)) {
 			return request.setComplete();
 		}
-		out.setContentLength(bytes.length);
+		out.put(HttpHeaders.CONTENT_LENGTH, List.of(Integer.toString(bytes.length)));
 		return request.writeWith(Mono.just(request.bufferFactory().wrap(bytes)));
 	}
 

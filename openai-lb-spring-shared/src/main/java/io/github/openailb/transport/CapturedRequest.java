@@ -7,6 +7,7 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
@@ -30,6 +31,7 @@ import org.springframework.http.HttpMethod;
 import org.springframework.http.client.reactive.ClientHttpRequest;
 import org.springframework.util.Assert;
 import org.springframework.util.CollectionUtils;
+import org.springframework.util.LinkedCaseInsensitiveMap;
 import org.springframework.util.LinkedMultiValueMap;
 import org.springframework.util.MultiValueMap;
 
@@ -66,7 +68,9 @@ final class CapturedRequest implements ClientHttpRequest {
 
 	private final long maxBody;
 
-	private final HttpHeaders headers = new HttpHeaders();
+	/** Sized for the handful of headers a call carries (a larger map grows as usual). */
+	private final HttpHeaders headers = new HttpHeaders(
+			CollectionUtils.toMultiValueMap(new LinkedCaseInsensitiveMap<>(6, Locale.ENGLISH)));
 
 	private HttpHeaders readOnlyHeaders;
 
@@ -168,6 +172,14 @@ final class CapturedRequest implements ClientHttpRequest {
 
 	byte[] body() {
 		return this.body;
+	}
+
+	/**
+	 * The headers as written, for the connector to replay: its read-only view would wrap every
+	 * value list it hands out.
+	 */
+	HttpHeaders writtenHeaders() {
+		return this.headers;
 	}
 
 	/**
