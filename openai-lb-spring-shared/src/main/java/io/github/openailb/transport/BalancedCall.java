@@ -674,6 +674,11 @@ final class BalancedCall extends Mono<ClientHttpResponse> {
 				this.attempt.firstByte(this);
 				return;
 			}
+			if (ended()) {
+				// asked for before the caller cancelled or the deadline passed: the caller drops it unreleased
+				DataBufferUtils.release(buffer);
+				return;
+			}
 			this.actual.onNext(buffer);
 		}
 

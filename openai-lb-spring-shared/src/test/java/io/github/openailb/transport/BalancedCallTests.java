@@ -11,6 +11,7 @@ import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 
@@ -187,6 +188,22 @@ class BalancedCallTests {
 	}
 
 	@Test
+	void chunkInFlightWhenTheCallerCancelsIsReleased() {
+		TestPublisher<DataBuffer> body = TestPublisher.createNoncompliant(TestPublisher.Violation.DEFER_CANCELLATION);
+		this.transport.answer("a", answer(200, body));
+		AtomicReference<ClientHttpResponse> answered = call(connector());
+		body.next(chunk("one"));
+		StepVerifier.create(answered.get().getBody(), 0)
+			.thenRequest(2)
+			.assertNext((chunk) -> assertThat(text(chunk)).isEqualTo("one"))
+			.thenCancel()
+			.verify(TIMEOUT);
+		body.assertCancelled();
+		// it was asked for before the cancel
+		body.next(chunk("two"));
+	}
+
+	@Test
 	void cancellingWhileTheFirstByteIsAwaitedCancelsTheBodyAndGivesTheAttemptBack() {
 		TestPublisher<DataBuffer> body = TestPublisher.createNoncompliant(TestPublisher.Violation.DEFER_CANCELLATION);
 		this.transport.answer("a", answer(200, body));
@@ -227,6 +244,24 @@ class BalancedCallTests {
 		slow.next(chunk("late from a"));
 		assertThat(this.transport.sentTo).containsExactly("a", "b");
 		assertThat(this.attempts).containsExactly("a FAILURE", "b SUCCESS");
+	}
+
+	@Test
+	void chunkInFlightWhenTheRequestsTimeIsUpIsReleased() {
+		TestPublisher<DataBuffer> body = TestPublisher.createNoncompliant(TestPublisher.Violation.DEFER_CANCELLATION);
+		this.transport.answer("a", answer(200, body));
+		AtomicReference<ClientHttpResponse> answered = call(
+				connector(TransportConfig.builder().maxDuration(Duration.ofMillis(200)).build()));
+		body.next(chunk("one"));
+		StepVerifier.create(answered.get().getBody(), 0)
+			.thenRequest(2)
+			.assertNext((chunk) -> assertThat(text(chunk)).isEqualTo("one"))
+			.expectError(TimeoutException.class)
+			.verify(TIMEOUT);
+		body.assertCancelled();
+		// it was asked for before the deadline
+		body.next(chunk("two"));
+		assertThat(failedCalls("a")).as("the stream cut short").isOne();
 	}
 
 	@Test
