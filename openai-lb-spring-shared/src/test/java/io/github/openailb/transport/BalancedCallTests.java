@@ -32,6 +32,7 @@ import org.reactivestreams.Subscription;
 import reactor.core.publisher.BaseSubscriber;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
 import reactor.test.StepVerifier;
 import reactor.test.publisher.TestPublisher;
 import reactor.test.util.RaceTestUtils;
@@ -201,6 +202,38 @@ class BalancedCallTests {
 		body.assertCancelled();
 		// it was asked for before the cancel
 		body.next(chunk("two"));
+	}
+
+	@Test
+	void bodyThatBreaksBeforeItsFirstByteFailsOver() {
+		TestPublisher<DataBuffer> broken = TestPublisher.create();
+		this.transport.answer("a", answer(200, broken));
+		this.transport.answer("b", answer(200, Flux.just(chunk("from b"))));
+		AtomicReference<ClientHttpResponse> answered = new AtomicReference<>();
+		StepVerifier.create(exchange(connector()))
+			.then(() -> broken.error(new IOException("connection reset")))
+			.consumeNextWith(answered::set)
+			.expectComplete()
+			.verify(TIMEOUT);
+		StepVerifier.create(answered.get().getBody())
+			.assertNext((chunk) -> assertThat(text(chunk)).isEqualTo("from b"))
+			.expectComplete()
+			.verify(TIMEOUT);
+		assertThat(this.attempts).containsExactly("a FAILURE", "b SUCCESS");
+	}
+
+	@Test
+	void cancellingWhileTheAnswerIsAwaitedCancelsTheAttempt() {
+		Sinks.One<ClientHttpResponse> pending = Sinks.one();
+		this.transport.answer("a", pending.asMono());
+		StepVerifier.create(exchange(connector()))
+			.expectSubscription()
+			.then(() -> assertThat(pending.currentSubscriberCount()).isOne())
+			.thenCancel()
+			.verify(TIMEOUT);
+		assertThat(pending.currentSubscriberCount()).isZero();
+		assertThat(this.endings).containsExactly(Step.Ending.CANCELLED);
+		assertThat(this.attempts).isEmpty();
 	}
 
 	@Test
@@ -414,11 +447,15 @@ class BalancedCallTests {
 	/** Answers each backend (named by its host's first label) with the answers scripted for it, in turn. */
 	private static final class ScriptedTransport implements ClientHttpConnector {
 
-		private final Map<String, Queue<ClientHttpResponse>> answers = new ConcurrentHashMap<>();
+		private final Map<String, Queue<Mono<ClientHttpResponse>>> answers = new ConcurrentHashMap<>();
 
 		final List<String> sentTo = new CopyOnWriteArrayList<>();
 
 		void answer(String backend, ClientHttpResponse response) {
+			answer(backend, Mono.just(response));
+		}
+
+		void answer(String backend, Mono<ClientHttpResponse> response) {
 			this.answers.computeIfAbsent(backend, (name) -> new ConcurrentLinkedQueue<>()).add(response);
 		}
 
@@ -427,12 +464,12 @@ class BalancedCallTests {
 				Function<? super ClientHttpRequest, Mono<Void>> requestCallback) {
 			String backend = uri.getHost().substring(0, uri.getHost().indexOf('.'));
 			this.sentTo.add(backend);
-			Queue<ClientHttpResponse> scripted = this.answers.get(backend);
-			ClientHttpResponse response = (scripted != null) ? scripted.poll() : null;
+			Queue<Mono<ClientHttpResponse>> scripted = this.answers.get(backend);
+			Mono<ClientHttpResponse> response = (scripted != null) ? scripted.poll() : null;
 			if (response == null) {
 				return Mono.error(new IllegalStateException("no answer scripted for " + backend));
 			}
-			return requestCallback.apply(new MockClientHttpRequest(method, uri)).then(Mono.just(response));
+			return requestCallback.apply(new MockClientHttpRequest(method, uri)).then(response);
 		}
 
 	}
