@@ -11,6 +11,8 @@ import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
@@ -33,6 +35,7 @@ import reactor.core.publisher.BaseSubscriber;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
+import reactor.core.scheduler.Schedulers;
 import reactor.test.StepVerifier;
 import reactor.test.publisher.TestPublisher;
 import reactor.test.util.RaceTestUtils;
@@ -62,6 +65,8 @@ class BalancedCallTests {
 	private static final NettyDataBufferFactory BUFFERS = new NettyDataBufferFactory(UnpooledByteBufAllocator.DEFAULT);
 
 	private static final Duration TIMEOUT = Duration.ofSeconds(10);
+
+	private static final String HOOK = BalancedCallTests.class.getName();
 
 	private final List<NettyDataBuffer> chunks = new CopyOnWriteArrayList<>();
 
@@ -279,6 +284,49 @@ class BalancedCallTests {
 		assertThat(this.attempts).containsExactly("a FAILURE", "b SUCCESS");
 	}
 
+	/**
+	 * The attempt's timer firing as the first byte arrives: its end waits on a parallel worker
+	 * (held here by a schedule hook) while the first byte wins. The answer is handed on, and its
+	 * body is still bounded by max-duration.
+	 */
+	@Test
+	void firstByteAsTheAttemptsTimerFiresLeavesTheBodyBoundedByMaxDuration() throws InterruptedException {
+		CountDownLatch fired = new CountDownLatch(1);
+		CountDownLatch go = new CountDownLatch(1);
+		Schedulers.onScheduleHook(HOOK, (task) -> {
+			if (!(task instanceof BalancedCall.Try)) {
+				return task;
+			}
+			fired.countDown();
+			return () -> {
+				awaitUninterruptibly(go);
+				task.run();
+			};
+		});
+		TestPublisher<DataBuffer> body = TestPublisher.create();
+		try {
+			this.transport.answer("a", answer(200, body));
+			AtomicReference<ClientHttpResponse> answered = call(connector(TransportConfig.builder()
+				.responseTimeout(Duration.ofMillis(50))
+				.maxDuration(Duration.ofMillis(500))
+				.build()));
+			assertThat(fired.await(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+			body.next(chunk("one"));
+			go.countDown();
+			assertThat(answered.get()).as("the first byte won").isNotNull();
+			StepVerifier.create(answered.get().getBody())
+				.assertNext((chunk) -> assertThat(text(chunk)).isEqualTo("one"))
+				.expectError(TimeoutException.class)
+				.verify(TIMEOUT);
+		}
+		finally {
+			go.countDown();
+			Schedulers.resetOnScheduleHook(HOOK);
+		}
+		body.assertCancelled();
+		assertThat(this.attempts).containsExactly("a SUCCESS");
+	}
+
 	@Test
 	void chunkInFlightWhenTheRequestsTimeIsUpIsReleased() {
 		TestPublisher<DataBuffer> body = TestPublisher.createNoncompliant(TestPublisher.Violation.DEFER_CANCELLATION);
@@ -396,6 +444,15 @@ class BalancedCallTests {
 		String text = chunk.toString(StandardCharsets.UTF_8);
 		DataBufferUtils.release(chunk);
 		return text;
+	}
+
+	private static void awaitUninterruptibly(CountDownLatch latch) {
+		try {
+			latch.await();
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
 	}
 
 	private static ClientHttpResponse answer(int status, Publisher<DataBuffer> body) {
