@@ -738,6 +738,11 @@ final class BalancedCall extends Mono<ClientHttpResponse> {
 				this.attempt.firstByte(this);
 				return;
 			}
+			if (ended()) {
+				// asked for before the caller cancelled or the deadline passed: the caller drops it unreleased
+				DataBufferUtils.release(buffer);
+				return;
+			}
 			this.actual.onNext(buffer);
 		}
 
@@ -747,7 +752,7 @@ final class BalancedCall extends Mono<ClientHttpResponse> {
 				this.attempt.onError(error);
 				return;
 			}
-			if (!this.flowing && holdEnd(error)) {
+			if (holdEnd(error)) {
 				return;
 			}
 			if (end()) {
@@ -764,7 +769,7 @@ final class BalancedCall extends Mono<ClientHttpResponse> {
 				this.attempt.firstByte(this);
 				return;
 			}
-			if (!this.flowing && holdEnd(COMPLETE)) {
+			if (holdEnd(COMPLETE)) {
 				return;
 			}
 			if (end()) {
@@ -772,7 +777,11 @@ final class BalancedCall extends Mono<ClientHttpResponse> {
 			}
 		}
 
-		/** Keep the body's end for after the first chunk, if the caller has not taken it yet. */
+		/**
+		 * Keep the body's end for after the first chunk, if the caller has not taken it yet. Always
+		 * under the lock: {@link #flowing} is set before the chunk is handed on, so an end that read
+		 * it without the lock could reach the caller first and the chunk would be dropped.
+		 */
 		private synchronized boolean holdEnd(Throwable end) {
 			if (this.flowing) {
 				return false;
