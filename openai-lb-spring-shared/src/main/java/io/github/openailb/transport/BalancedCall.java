@@ -366,6 +366,13 @@ final class BalancedCall extends Mono<ClientHttpResponse> {
 			if (end()) {
 				expired();
 			}
+			else {
+				firedLate();
+			}
+		}
+
+		/** The timer's end, queued before something else ended it, found it ended. */
+		void firedLate() {
 		}
 
 		/** The timer ended it first. */
@@ -444,6 +451,15 @@ final class BalancedCall extends Mono<ClientHttpResponse> {
 			}
 			else {
 				super.run(due);
+			}
+		}
+
+		/** Queued before the first byte won: the body it handed on must still be bounded. */
+		@Override
+		void firedLate() {
+			Reader answered = this.body;
+			if (answered != null) {
+				answered.attemptLimitPassed();
 			}
 		}
 
@@ -707,7 +723,7 @@ final class BalancedCall extends Mono<ClientHttpResponse> {
 
 		/**
 		 * 0 while the attempt's timer runs and nobody reads; 1 once the caller reads, bounded by
-		 * that timer; 2 when it fired before the caller read.
+		 * that timer; 2 when it fired before the caller read; 3 once the body has a timer of its own.
 		 */
 		private volatile int bound;
 
@@ -798,14 +814,14 @@ final class BalancedCall extends Mono<ClientHttpResponse> {
 			// serialized: the deadline's error may come from another thread than the chunks
 			this.actual = Operators.serialize(reader);
 			this.actual.onSubscribe(this);
-			if (!BOUND.compareAndSet(this, 0, 1)) {
+			if (!BOUND.compareAndSet(this, 0, 1) && BOUND.compareAndSet(this, 2, 3)) {
 				arm(this.attempt.call.deadline - System.nanoTime());
 			}
 		}
 
 		/** The attempt's timer fired: from now on a timer of the body's own bounds it. */
 		void attemptLimitPassed() {
-			if (!BOUND.compareAndSet(this, 0, 2)) {
+			if (!BOUND.compareAndSet(this, 0, 2) && BOUND.compareAndSet(this, 1, 3)) {
 				arm(this.attempt.call.deadline - System.nanoTime());
 			}
 		}
