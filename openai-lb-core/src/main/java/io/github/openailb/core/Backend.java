@@ -281,12 +281,14 @@ public final class Backend {
 	 */
 	long effectiveWeight(Strategy strategy, long now, Deployment slot) {
 		long weight = this.config.weight();
-		if (strategy != Strategy.HEADROOM) {
-			return weight;
-		}
+		return (strategy != Strategy.HEADROOM) ? weight : headroomWeight(weight * 1000, now, slot);
+	}
+
+	/** The weight under {@link Strategy#HEADROOM}, from the full one (the configured weight × 1000). */
+	long headroomWeight(long full, long now, Deployment slot) {
 		Headroom last = (slot != null) ? slot.headroom() : this.headroom;
 		double share = (last != null && last.isFresh(now)) ? last.share() : -1;
-		return (share < 0) ? weight * 1000 : Math.max(1, Math.round(weight * 1000 * share));
+		return (share < 0) ? full : Math.max(1, Math.round(full * share));
 	}
 
 	/**
