@@ -273,7 +273,11 @@ public final class Exchange {
 	}
 
 	private boolean eligible(Backend backend, long now, boolean respectQuota, Strategy strategy) {
-		if (isSet(TRIED, backend.index()) || isSet(REFUSED, backend.index()) || !serves(backend)) {
+		int index = backend.index();
+		int word = index >>> 6;
+		// tried or refused
+		if (((this.marks[TRIED * this.words + word] | this.marks[REFUSED * this.words + word]) & (1L << index)) != 0
+				|| !serves(backend)) {
 			return false;
 		}
 		Deployment slot = backend.slot(this.model);
