@@ -1,5 +1,7 @@
 package io.github.openailb.core;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -21,7 +23,21 @@ import io.github.resilience4j.circuitbreaker.IllegalStateTransitionException;
  */
 public final class Backend {
 
+	private static final VarHandle DISABLED_BY_OPERATOR;
+
+	static {
+		try {
+			DISABLED_BY_OPERATOR = MethodHandles.lookup().findVarHandle(Backend.class, "disabledByOperator", boolean.class);
+		}
+		catch (ReflectiveOperationException ex) {
+			throw new ExceptionInInitializerError(ex);
+		}
+	}
+
 	private final BackendConfig config;
+
+	/** The configuration's {@code enabled}, kept here so that judging a backend reads one object less. */
+	private final boolean enabled;
 
 	private final int index;
 
@@ -40,8 +56,11 @@ public final class Backend {
 
 	private final AtomicReference<String> misconfiguration = new AtomicReference<>();
 
-	/** Set while an operator has taken the backend out at runtime, whatever its configuration says. */
-	private final AtomicBoolean disabledByOperator = new AtomicBoolean();
+	/**
+	 * Set while an operator has taken the backend out at runtime, whatever its configuration says.
+	 * A field of its own rather than an {@code AtomicBoolean}: every choice reads it for every backend.
+	 */
+	private volatile boolean disabledByOperator;
 
 	private volatile Headroom headroom;
 
@@ -75,6 +94,7 @@ public final class Backend {
 
 	Backend(BackendConfig config, int index, CircuitBreaker breaker, Clock clock, List<String> models) {
 		this.config = config;
+		this.enabled = config.enabled();
 		this.index = index;
 		this.breaker = breaker;
 		this.clock = clock;
@@ -281,12 +301,14 @@ public final class Backend {
 	 */
 	long effectiveWeight(Strategy strategy, long now, Deployment slot) {
 		long weight = this.config.weight();
-		if (strategy != Strategy.HEADROOM) {
-			return weight;
-		}
+		return (strategy != Strategy.HEADROOM) ? weight : headroomWeight(weight * 1000, now, slot);
+	}
+
+	/** The weight under {@link Strategy#HEADROOM}, from the full one (the configured weight × 1000). */
+	long headroomWeight(long full, long now, Deployment slot) {
 		Headroom last = (slot != null) ? slot.headroom() : this.headroom;
 		double share = (last != null && last.isFresh(now)) ? last.share() : -1;
-		return (share < 0) ? weight * 1000 : Math.max(1, Math.round(weight * 1000 * share));
+		return (share < 0) ? full : Math.max(1, Math.round(full * share));
 	}
 
 	/**
@@ -491,7 +513,7 @@ public final class Backend {
 	 * @return {@code true} when disabled either way
 	 */
 	public boolean isDisabled() {
-		return !this.config.enabled() || this.disabledByOperator.get();
+		return !this.enabled || this.disabledByOperator;
 	}
 
 	/**
@@ -499,12 +521,12 @@ public final class Backend {
 	 * @return {@code true} while disabled by an operator
 	 */
 	public boolean isDisabledByOperator() {
-		return this.disabledByOperator.get();
+		return this.disabledByOperator;
 	}
 
 	/** Set or lift the operator's disable; returns whether that changed anything. */
 	boolean disableByOperator(boolean disabled) {
-		return this.disabledByOperator.compareAndSet(!disabled, disabled);
+		return DISABLED_BY_OPERATOR.compareAndSet(this, !disabled, disabled);
 	}
 
 	/**

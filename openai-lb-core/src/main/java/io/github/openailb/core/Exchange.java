@@ -35,10 +35,16 @@ public final class Exchange {
 
 	private final LoadBalancer balancer;
 
-	private final long[] tried;
+	/**
+	 * Three bit sets of {@link #words} words each, in one array so that a request allocates no
+	 * more than it did for two: the backends tried (by index), those refused by their breaker in
+	 * this round (by index; cleared when the request waits), and the eligible backends of the
+	 * current choice (by position in {@link LoadBalancer#byPriority()}), so that the pick is
+	 * found without judging every backend twice.
+	 */
+	private final long[] marks;
 
-	/** Refused by their breaker in this round; cleared when the request waits. */
-	private final long[] refused;
+	private final int words;
 
 	private final long started;
 
@@ -84,6 +90,13 @@ public final class Exchange {
 	/** The backend the last attempt failed on, until the next attempt makes that a failover. */
 	private volatile Backend left;
 
+	/** The bit sets in {@link #marks}. */
+	private static final int TRIED = 0;
+
+	private static final int REFUSED = 1;
+
+	private static final int ELIGIBLE = 2;
+
 	private static final java.util.regex.Pattern QUERY = java.util.regex.Pattern.compile("\\?[^\\s)]*");
 
 	Exchange(LoadBalancer balancer, long estimatedTokens, Backend home, String model) {
@@ -92,9 +105,8 @@ public final class Exchange {
 		this.home = home;
 		this.modelName = model;
 		this.model = balancer.modelIndex(model);
-		int words = (balancer.backends().size() + 63) >>> 6;
-		this.tried = new long[words];
-		this.refused = new long[words];
+		this.words = (balancer.backends().size() + 63) >>> 6;
+		this.marks = new long[3 * this.words];
 		this.started = balancer.clock().millis();
 	}
 
@@ -121,7 +133,7 @@ public final class Exchange {
 					release(attempt);
 					return cancelled();
 				}
-				set(this.tried, chosen.index());
+				set(TRIED, chosen.index());
 				chosen.consumeBudget(now, this.estimatedTokens, slot);
 				this.attempts = attempt.number();
 				if (logger.isDebugEnabled()) {
@@ -138,7 +150,7 @@ public final class Exchange {
 				}
 				return attempt;
 			}
-			set(this.refused, chosen.index());
+			set(REFUSED, chosen.index());
 		}
 		long soonest = soonestFree(now);
 		long maxWait = this.balancer.config().maxWait().toMillis();
@@ -148,10 +160,10 @@ public final class Exchange {
 			// a backend that asked for a pause may be tried again once the pause is over
 			for (Backend backend : this.balancer.backends()) {
 				if (backend.freeAt(now, backend.slot(this.model)) > now) {
-					clear(this.tried, backend.index());
+					clear(TRIED, backend.index());
 				}
 			}
-			java.util.Arrays.fill(this.refused, 0);
+			java.util.Arrays.fill(this.marks, REFUSED * this.words, (REFUSED + 1) * this.words, 0);
 			logger.debug("openai-lb: every backend is cooling down, waiting {} ms", delay);
 			return new Step.Wait(Duration.ofMillis(delay));
 		}
@@ -198,51 +210,81 @@ public final class Exchange {
 	}
 
 	/**
-	 * Weighted choice within the best tier that has an eligible backend: one walk sums the weights,
-	 * one draw, a second walk finds the pick. (One walk with a draw per backend, weighted reservoir
-	 * style, measured no faster with 100 backends: the draws cost what the second walk saves.)
+	 * Weighted choice within the best tier that has an eligible backend: one walk judges each
+	 * backend once, marks the eligible ones and sums their weights; one draw; a scan of the marks
+	 * finds the pick. (One walk with a draw per backend, weighted reservoir style, measured no
+	 * faster with 100 backends: the draws cost what the second walk saves.)
 	 */
 	private Backend choose(long now, boolean respectQuota) {
 		Backend[] candidates = this.balancer.byPriority();
+		int[] priorities = this.balancer.priorities();
+		long[] weights = this.balancer.weights();
 		Strategy strategy = this.balancer.config().strategy();
+		boolean headroom = strategy == Strategy.HEADROOM;
+		// whether a backend's headroom lowered its weight: only then is a weight read again to find the pick
+		boolean lowered = false;
+		long[] marks = this.marks;
+		int eligibleAt = ELIGIBLE * this.words;
+		java.util.Arrays.fill(marks, eligibleAt, eligibleAt + this.words, 0);
 		int tier = Integer.MAX_VALUE;
+		int first = -1;
 		long total = 0;
-		for (Backend backend : candidates) {
-			int priority = backend.config().priority();
+		for (int i = 0; i < candidates.length; i++) {
+			int priority = priorities[i];
 			if (priority > tier) {
 				break;
 			}
-			if (eligible(backend, now, respectQuota)) {
-				tier = priority;
-				total += backend.effectiveWeight(strategy, now, backend.slot(this.model));
+			Backend backend = candidates[i];
+			if (eligible(backend, now, respectQuota, strategy)) {
+				if (first < 0) {
+					tier = priority;
+					first = i;
+				}
+				marks[eligibleAt + (i >>> 6)] |= 1L << i;
+				long weight = headroom ? backend.headroomWeight(weights[i], now, backend.slot(this.model)) : weights[i];
+				lowered |= weight != weights[i];
+				total += weight;
 			}
 		}
 		if (total == 0) {
 			return null;
 		}
 		long pick = this.balancer.nextLong(total);
-		Backend last = null;
-		for (Backend backend : candidates) {
-			if (backend.config().priority() == tier && eligible(backend, now, respectQuota)) {
-				last = backend;
-				pick -= backend.effectiveWeight(strategy, now, backend.slot(this.model));
+		int last = first;
+		for (int word = first >>> 6; word < this.words; word++) {
+			long bits = marks[eligibleAt + word];
+			while (bits != 0) {
+				int i = (word << 6) + Long.numberOfTrailingZeros(bits);
+				bits &= bits - 1;
+				Backend backend = candidates[i];
+				last = i;
+				pick -= lowered ? backend.headroomWeight(weights[i], now, backend.slot(this.model)) : weights[i];
 				if (pick < 0) {
 					return backend;
 				}
 			}
 		}
-		return last;
+		// only when a headroom report came in between the two reads of a weight
+		return candidates[last];
 	}
 
 	private boolean eligible(Backend backend, long now, boolean respectQuota) {
-		if (isSet(this.tried, backend.index()) || isSet(this.refused, backend.index()) || !serves(backend)) {
+		return eligible(backend, now, respectQuota, this.balancer.config().strategy());
+	}
+
+	private boolean eligible(Backend backend, long now, boolean respectQuota, Strategy strategy) {
+		int index = backend.index();
+		int word = index >>> 6;
+		// tried or refused
+		if (((this.marks[TRIED * this.words + word] | this.marks[REFUSED * this.words + word]) & (1L << index)) != 0
+				|| !serves(backend)) {
 			return false;
 		}
 		Deployment slot = backend.slot(this.model);
 		if (!backend.selectable(now, slot)) {
 			return false;
 		}
-		if (respectQuota && !backend.quotaAllows(now, this.estimatedTokens, this.balancer.config().strategy(), slot)) {
+		if (respectQuota && !backend.quotaAllows(now, this.estimatedTokens, strategy, slot)) {
 			this.quotaSkipped = true;
 			return false;
 		}
@@ -259,7 +301,7 @@ public final class Exchange {
 		else {
 			ending = (this.lastStatus == 429) ? Step.Ending.THROTTLED : whyNoneLeft(now);
 			if (ending == Step.Ending.THROTTLED || (ending == Step.Ending.UNAVAILABLE
-					&& (soonest != Long.MAX_VALUE || anySet(this.refused)))) {
+					&& (soonest != Long.MAX_VALUE || anySet(REFUSED)))) {
 				retryAfter = Math.max(1, (millis + 999) / 1000);
 			}
 		}
@@ -289,7 +331,7 @@ public final class Exchange {
 			if (backend.coolDownDeadline() > now || (slot != null && slot.coolingDown(now))) {
 				return Step.Ending.THROTTLED;
 			}
-			if (isSet(this.tried, backend.index())) {
+			if (isSet(TRIED, backend.index())) {
 				// a backend this request saw time out now rests: the caller may come back when it is probed
 				if (this.timedOut && backend.blockedByBreaker(now)) {
 					breakers = true;
@@ -299,7 +341,7 @@ public final class Exchange {
 			if (backend.blockedByBreaker(now)) {
 				breakers = true;
 			}
-			else if (isSet(this.refused, backend.index())) {
+			else if (isSet(REFUSED, backend.index())) {
 				return Step.Ending.THROTTLED;
 			}
 		}
@@ -677,25 +719,25 @@ public final class Exchange {
 		return name + " (" + QUERY.matcher(message).replaceAll("") + ")";
 	}
 
-	private static boolean anySet(long[] bits) {
-		for (long word : bits) {
-			if (word != 0) {
+	private boolean anySet(int set) {
+		for (int word = set * this.words; word < (set + 1) * this.words; word++) {
+			if (this.marks[word] != 0) {
 				return true;
 			}
 		}
 		return false;
 	}
 
-	private static void set(long[] bits, int index) {
-		bits[index >>> 6] |= 1L << index;
+	private void set(int set, int index) {
+		this.marks[set * this.words + (index >>> 6)] |= 1L << index;
 	}
 
-	private static void clear(long[] bits, int index) {
-		bits[index >>> 6] &= ~(1L << index);
+	private void clear(int set, int index) {
+		this.marks[set * this.words + (index >>> 6)] &= ~(1L << index);
 	}
 
-	private static boolean isSet(long[] bits, int index) {
-		return (bits[index >>> 6] & (1L << index)) != 0;
+	private boolean isSet(int set, int index) {
+		return (this.marks[set * this.words + (index >>> 6)] & (1L << index)) != 0;
 	}
 
 }

@@ -34,6 +34,15 @@ public final class LoadBalancer {
 	/** Backends sorted by priority, best first, for selection. */
 	private final Backend[] byPriority;
 
+	/** The priority of each backend in {@link #byPriority}, read without reaching each one's configuration. */
+	private final int[] priorities;
+
+	/**
+	 * The full weight of each backend in {@link #byPriority} under the strategy, likewise: what
+	 * {@link Backend#effectiveWeight} gives when no headroom lowers it.
+	 */
+	private final long[] weights;
+
 	private final Clock clock;
 
 	private final RandomGenerator random;
@@ -83,6 +92,13 @@ public final class LoadBalancer {
 		this.byPriority = all.stream()
 			.sorted(Comparator.comparingInt((Backend b) -> b.config().priority()))
 			.toArray(Backend[]::new);
+		this.priorities = new int[this.byPriority.length];
+		this.weights = new long[this.byPriority.length];
+		for (int i = 0; i < this.byPriority.length; i++) {
+			this.priorities[i] = this.byPriority[i].config().priority();
+			long weight = this.byPriority[i].config().weight();
+			this.weights[i] = (this.config.strategy() == Strategy.HEADROOM) ? weight * 1000 : weight;
+		}
 		this.sharedState = builder.sharedState;
 		this.statefulHome = (this.config.stateful().mode() == StatefulMode.HOME) ? backend(this.config.stateful().backend())
 				: null;
@@ -331,6 +347,14 @@ public final class LoadBalancer {
 
 	Backend[] byPriority() {
 		return this.byPriority;
+	}
+
+	int[] priorities() {
+		return this.priorities;
+	}
+
+	long[] weights() {
+		return this.weights;
 	}
 
 	long nextLong(long bound) {

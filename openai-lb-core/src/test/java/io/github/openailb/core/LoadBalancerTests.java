@@ -15,9 +15,12 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.random.RandomGenerator;
 
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import static io.github.openailb.core.EngineFixtures.NO_HEADERS;
 import static io.github.openailb.core.EngineFixtures.attempt;
@@ -128,6 +131,58 @@ class LoadBalancerTests {
 		Map<String, Integer> picks = pickMany(lb, 20_000);
 		assertThat(picks).containsOnlyKeys("b", "c");
 		assertThat(picks.get("c") / 20_000.0).isCloseTo(0.75, within(0.025));
+	}
+
+	@ParameterizedTest
+	@EnumSource(Strategy.class)
+	void aLargeTierGivesEachEligibleBackendExactlyItsWeightAndNoOtherAnyShare(Strategy strategy) {
+		BalancerConfig.Builder config = BalancerConfig.builder().strategy(strategy);
+		// a best tier of disabled backends puts the first eligible one past the first 64 positions
+		for (int i = 0; i < 70; i++) {
+			config.backend(backend("off-" + i).enabled(false));
+		}
+		for (int i = 0; i < 200; i++) {
+			config.backend(backend("b-" + i).priority(2).weight(1 + i % 4));
+		}
+		config.backend(backend("spare").priority(3));
+		// headroom scales weights by 1000: the draws step by as much, so that one round of the total
+		// weight draws each backend exactly its weight
+		long unit = (strategy == Strategy.HEADROOM) ? 1000 : 1;
+		RandomGenerator draws = new RandomGenerator() {
+
+			private long next;
+
+			@Override
+			public long nextLong() {
+				return this.next++;
+			}
+
+			@Override
+			public long nextLong(long bound) {
+				return (this.next++ * unit) % bound;
+			}
+
+		};
+		LoadBalancer lb = LoadBalancer.builder(config.build()).clock(this.clock).random(draws).build();
+		// half its quota left: under headroom this backend's weight 4 counts as 2
+		lb.backend("b-199").report(new Headroom(60, 120, -1, -1, this.clock.millis(), this.clock.millis() + 60_000));
+		Map<String, Integer> expected = new HashMap<>();
+		int total = 0;
+		for (int i = 0; i < 200; i++) {
+			String name = "b-" + i;
+			if (i % 9 == 4) {
+				lb.disable(name);
+			}
+			else if (i % 11 == 6) {
+				lb.backend(name).coolDown(this.clock.millis() + 60_000);
+			}
+			else {
+				int weight = (i == 199 && strategy == Strategy.HEADROOM) ? 2 : 1 + i % 4;
+				expected.put(name, weight);
+				total += weight;
+			}
+		}
+		assertThat(pickMany(lb, total)).isEqualTo(expected);
 	}
 
 	@Test
