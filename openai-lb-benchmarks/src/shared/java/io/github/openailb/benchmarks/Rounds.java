@@ -1,34 +1,42 @@
 package io.github.openailb.benchmarks;
 
-import java.time.Duration;
 import java.util.Locale;
 
 /**
- * A blocking client called directly and through the balancer in interleaved rounds of closed-loop
- * load, reported as a figure-2 row set: the direct baseline, the throughput ratio and the added
- * p50 and p99. Used for the Spring AI rows of both Boot lines.
+ * One client called directly and through the balancer in interleaved rounds of closed-loop load,
+ * reported as a figure-2 row set: the direct baseline, the throughput ratio and the added p50 and
+ * p99. Every row of figure 2 is measured this way (both Boot lines).
  */
-final class BlockingRounds {
+final class Rounds {
 
-	private BlockingRounds() {
+	private Rounds() {
+	}
+
+	/** One timed round of load on one side. */
+	@FunctionalInterface
+	interface Round {
+
+		LoadDriver.Result run() throws Exception;
+
 	}
 
 	/**
-	 * Warm both paths up, then measure them in alternating order.
+	 * Warm both sides up, then measure them, alternating which goes first so neither profits from
+	 * the order.
 	 * @param report where the rows go
 	 * @param figure the figure's name
-	 * @param driver the load
 	 * @param scale the run's length factor
-	 * @param direct one call straight to the stub
-	 * @param balanced the same call through the balancer
+	 * @param rounds the measured rounds at full length
+	 * @param warmups the warm-up rounds per side (JIT, connection pools)
+	 * @param direct one round straight to the stub
+	 * @param balanced one round through the balancer
+	 * @throws Exception when a round fails
 	 */
-	static void compare(Report report, String figure, LoadDriver driver, double scale, LoadDriver.BlockingCall direct,
-			LoadDriver.BlockingCall balanced) throws Exception {
-		Duration round = Duration.ofMillis((long) (1500 * scale));
-		// the SDKs and Spring AI are a deep stack: warm both paths up well
-		for (int i = 0; i < 3; i++) {
-			driver.blocking(round, direct);
-			driver.blocking(round, balanced);
+	static void compare(Report report, String figure, double scale, int rounds, int warmups, Round direct,
+			Round balanced) throws Exception {
+		for (int i = 0; i < warmups; i++) {
+			direct.run();
+			balanced.run();
 		}
 		Samples ratio = new Samples();
 		Samples addedP50 = new Samples();
@@ -36,16 +44,16 @@ final class BlockingRounds {
 		Samples directRate = new Samples();
 		Samples directP50 = new Samples();
 		Samples directP99 = new Samples();
-		for (int i = 0; i < Math.max(2, Math.round(6 * Math.min(1, scale * 2))); i++) {
+		for (int i = 0; i < Math.max(2, Math.round(rounds * Math.min(1, scale * 2))); i++) {
 			LoadDriver.Result d;
 			LoadDriver.Result b;
 			if (i % 2 == 0) {
-				d = driver.blocking(round, direct);
-				b = driver.blocking(round, balanced);
+				d = direct.run();
+				b = balanced.run();
 			}
 			else {
-				b = driver.blocking(round, balanced);
-				d = driver.blocking(round, direct);
+				b = balanced.run();
+				d = direct.run();
 			}
 			ratio.add(b.throughput() / d.throughput());
 			addedP50.add(b.micros(50) - d.micros(50));
