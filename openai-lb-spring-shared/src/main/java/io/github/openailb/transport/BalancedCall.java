@@ -354,11 +354,10 @@ final class BalancedCall extends Mono<ClientHttpResponse> {
 			return this.ended != 0;
 		}
 
+		/** Whatever it finds, a timer's end is judged off the wheel's thread. */
 		@Override
-		public void run(Timeout due) {
-			if (this.ended == 0) {
-				Schedulers.parallel().schedule(this);
-			}
+		public final void run(Timeout due) {
+			Schedulers.parallel().schedule(this);
 		}
 
 		@Override
@@ -371,7 +370,7 @@ final class BalancedCall extends Mono<ClientHttpResponse> {
 			}
 		}
 
-		/** The timer's end, queued before something else ended it, found it ended. */
+		/** The timer fired after something else ended it. */
 		void firedLate() {
 		}
 
@@ -440,21 +439,10 @@ final class BalancedCall extends Mono<ClientHttpResponse> {
 
 		/**
 		 * Once a success was handed on, its body is bounded by the request's deadline: the attempt's
-		 * timer, left armed, tells the body when it fires, which spares a second timer for every body
-		 * read within the response timeout.
+		 * timer, left armed, tells the body when it fires (also when its end was queued just before
+		 * the first byte won), which spares a second timer for every body read within the response
+		 * timeout.
 		 */
-		@Override
-		public void run(Timeout due) {
-			Reader answered = this.body;
-			if (answered != null) {
-				answered.attemptLimitPassed();
-			}
-			else {
-				super.run(due);
-			}
-		}
-
-		/** Queued before the first byte won: the body it handed on must still be bounded. */
 		@Override
 		void firedLate() {
 			Reader answered = this.body;
@@ -598,14 +586,14 @@ final class BalancedCall extends Mono<ClientHttpResponse> {
 		void firstByte(Reader body) {
 			this.body = body;
 			if (!claim()) {
-				body.discard();
+				body.cancel();
 				return;
 			}
 			ClientHttpResponse response = body.response;
 			this.call.exchange.answered(this.attempt, response.getStatusCode().value(),
 					response.getHeaders()::getFirst, null);
 			if (!this.call.deliver(new StreamingResponse(response, body.body))) {
-				body.discard();
+				body.cancel();
 			}
 		}
 
@@ -772,8 +760,7 @@ final class BalancedCall extends Mono<ClientHttpResponse> {
 				return;
 			}
 			if (end()) {
-				this.attempt.call.exchange.streamBroke(this.attempt.attempt, error);
-				this.actual.onError(error);
+				broke(error);
 			}
 		}
 
@@ -864,8 +851,7 @@ final class BalancedCall extends Mono<ClientHttpResponse> {
 						this.actual.onComplete();
 					}
 					else {
-						this.attempt.call.exchange.streamBroke(this.attempt.attempt, end);
-						this.actual.onError(end);
+						broke(end);
 					}
 				}
 				return 0;
@@ -885,18 +871,13 @@ final class BalancedCall extends Mono<ClientHttpResponse> {
 		void expired() {
 			this.upstream.cancel();
 			dropHeld();
-			Throwable error = this.attempt.call.connector.maxDurationPassed();
-			this.attempt.call.exchange.streamBroke(this.attempt.attempt, error);
-			this.actual.onError(error);
+			broke(this.attempt.call.connector.maxDurationPassed());
 		}
 
-		void discard() {
-			if (end()) {
-				if (this.upstream != null) {
-					this.upstream.cancel();
-				}
-				dropHeld();
-			}
+		/** The body ends in an error: the engine blames the backend, the caller gets the error. */
+		private void broke(Throwable error) {
+			this.attempt.call.exchange.streamBroke(this.attempt.attempt, error);
+			this.actual.onError(error);
 		}
 
 		private synchronized void dropHeld() {
@@ -907,6 +888,7 @@ final class BalancedCall extends Mono<ClientHttpResponse> {
 				DataBufferUtils.release(first);
 			}
 		}
+
 	}
 
 	/** A response whose body is the one whose first byte was already awaited. */
