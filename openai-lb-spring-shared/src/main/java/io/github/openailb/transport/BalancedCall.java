@@ -213,17 +213,16 @@ final class BalancedCall extends Mono<ClientHttpResponse> {
 		}
 
 		private void end(Step.GiveUp end) {
-			switch (end.ending()) {
-				case STATEFUL_UNAVAILABLE -> deliver(BalancingClientHttpConnector.synthetic(end, 503,
-						BalancingClientHttpConnector.STATEFUL_UNAVAILABLE_MARK, end.statefulUnavailableBody()));
-				case LAST_ANSWER -> deliver(this.lastAnswer);
-				case THROTTLED -> deliver(BalancingClientHttpConnector.synthetic(end, 429,
-						BalancingClientHttpConnector.THROTTLED_MARK, end.throttledBody()));
-				case UNAVAILABLE -> deliver(BalancingClientHttpConnector.synthetic(end, 503,
-						BalancingClientHttpConnector.UNAVAILABLE_MARK, end.unavailableBody()));
-				case MODEL_NOT_SERVED -> deliver(BalancingClientHttpConnector.synthetic(end, 404,
-						BalancingClientHttpConnector.MODEL_NOT_SERVED_MARK, end.modelNotServedBody()));
-				default -> fail(new NoBackendAnsweredException(end.reason()));
+			if (end.ending() == Step.Ending.LAST_ANSWER) {
+				deliver(this.lastAnswer);
+				return;
+			}
+			ClientHttpResponse answer = BalancingClientHttpConnector.answerFor(end);
+			if (answer != null) {
+				deliver(answer);
+			}
+			else {
+				fail(new NoBackendAnsweredException(end.reason()));
 			}
 		}
 

@@ -1,5 +1,6 @@
 package io.github.openailb.transport;
 
+import java.io.IOException;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.util.List;
@@ -129,8 +130,20 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 		return this.balancer;
 	}
 
-	TransportConfig config() {
+	/**
+	 * Return the limits every attempt and request of this connector keeps.
+	 * @return the limits
+	 */
+	public TransportConfig config() {
 		return this.config;
+	}
+
+	/**
+	 * Return the credential header of each backend.
+	 * @return the credentials
+	 */
+	public BackendCredentials credentials() {
+		return this.credentials;
 	}
 
 	@Override
@@ -211,9 +224,11 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 
 	/**
 	 * Whether an attempt failed for want of a connection or an answer in time: the attempt's own
-	 * timer, Reactor Netty's response timeout, Netty's connect timeout.
+	 * timer, Reactor Netty's response timeout, Netty's connect timeout, a socket's timeout.
+	 * @param error the attempt's error
+	 * @return whether it is a timeout
 	 */
-	static boolean isTimeout(Throwable error) {
+	public static boolean isTimeout(Throwable error) {
 		for (Throwable cause = error; cause != null; cause = (cause.getCause() != cause) ? cause.getCause() : null) {
 			if (cause instanceof TimeoutException || cause instanceof io.netty.handler.timeout.TimeoutException
 					|| cause instanceof io.netty.channel.ConnectTimeoutException
@@ -224,8 +239,13 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 		return false;
 	}
 
-	/** Only a {@link BackendCredentialException}'s message is known to be free of secrets. */
-	static String credentialReason(Throwable cause) {
+	/**
+	 * Why a backend has no credential, in words free of secrets: only a
+	 * {@link BackendCredentialException}'s message is known to be.
+	 * @param cause the credential's failure
+	 * @return the reason
+	 */
+	public static String credentialReason(Throwable cause) {
 		return (cause instanceof BackendCredentialException) ? cause.getMessage()
 				: "no credential: " + cause.getClass().getSimpleName();
 	}
@@ -235,7 +255,7 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 		HttpHeaders out = request.getHeaders();
 		// the caller's value lists, shared rather than copied: no transport writes to a request's headers
 		call.headers.forEach((name, values) -> {
-			if (isReplayed(name) && (auth == null || !isCredential(name))) {
+			if (isReplayed(name, auth != null)) {
 				out.put(name, values);
 			}
 		});
@@ -253,28 +273,63 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 		return request.writeWith(Mono.just(request.bufferFactory().wrap(bytes)));
 	}
 
-	/** Compared without lower-casing a copy of each name, as a set lookup would need. */
-	private static boolean isReplayed(String name) {
+	/**
+	 * Whether an attempt carries this header of the caller's: not a hop-by-hop one (nor
+	 * {@code Host} or {@code Content-Length}, the attempt's own), and not the caller's key or token
+	 * when the backend has a credential of its own. Compared without lower-casing a copy of each
+	 * name, as a set lookup would need.
+	 * @param name the header's name
+	 * @param credentialReplaced whether the backend sends a credential of its own
+	 * @return whether the attempt sends it
+	 */
+	public static boolean isReplayed(String name, boolean credentialReplaced) {
 		for (String hopByHop : NOT_REPLAYED) {
 			if (hopByHop.equalsIgnoreCase(name)) {
 				return false;
 			}
 		}
-		return true;
+		return !credentialReplaced
+				|| !("api-key".equalsIgnoreCase(name) || HttpHeaders.AUTHORIZATION.equalsIgnoreCase(name));
 	}
 
-	/** The caller's own key or token, replaced by the backend's credential. */
-	private static boolean isCredential(String name) {
-		return "api-key".equalsIgnoreCase(name) || HttpHeaders.AUTHORIZATION.equalsIgnoreCase(name);
+	/**
+	 * The error that fails an attempt whose answer no caller may take: an interim answer as the
+	 * final one, or a redirect (following it would carry the backend's key to wherever it points).
+	 * @param status the answer's status
+	 * @return the error
+	 */
+	public static IOException refused(int status) {
+		return RefusedAnswerException.of(status);
 	}
 
-	TimeoutException maxDurationPassed() {
+	/**
+	 * The error of a request that outlived {@code openai.lb.max-duration}.
+	 * @return the error, naming the property and its value
+	 */
+	public TimeoutException maxDurationPassed() {
 		return new TimeoutException("the request took longer than " + BalancerConfig.PREFIX + ".max-duration ("
 				+ this.config.maxDuration().toMillis() + " ms)");
 	}
 
+	/**
+	 * The balancer's own answer that ends a request: the 429 when every backend is throttled, the
+	 * 503s when none may be tried, the 404 when none serves the model.
+	 * @param end how the request ends
+	 * @return the answer, or {@code null} when the request ends in the last backend answer or in a
+	 * {@link io.github.openailb.core.NoBackendAnsweredException}
+	 */
+	public static ClientHttpResponse answerFor(Step.GiveUp end) {
+		return switch (end.ending()) {
+			case STATEFUL_UNAVAILABLE -> synthetic(end, 503, STATEFUL_UNAVAILABLE_MARK, end.statefulUnavailableBody());
+			case THROTTLED -> synthetic(end, 429, THROTTLED_MARK, end.throttledBody());
+			case UNAVAILABLE -> synthetic(end, 503, UNAVAILABLE_MARK, end.unavailableBody());
+			case MODEL_NOT_SERVED -> synthetic(end, 404, MODEL_NOT_SERVED_MARK, end.modelNotServedBody());
+			default -> null;
+		};
+	}
+
 	/** An answer of the balancer's own: the mark says which kind, the body names the backends. */
-	static ClientHttpResponse synthetic(Step.GiveUp end, int status, String mark, byte[] body) {
+	private static ClientHttpResponse synthetic(Step.GiveUp end, int status, String mark, byte[] body) {
 		HttpHeaders headers = new HttpHeaders();
 		headers.setContentType(MediaType.APPLICATION_JSON);
 		if (end.retryAfterSeconds() > 0) {

@@ -1,5 +1,6 @@
 package io.github.openailb.transport;
 
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
@@ -8,6 +9,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
+
+import reactor.core.Exceptions;
 
 import org.springframework.core.io.buffer.DataBufferUtils;
 import org.springframework.http.HttpHeaders;
@@ -74,12 +77,39 @@ public final class BlockingExchange {
 	}
 
 	/**
-	 * The body of an answer as a blocking stream; closing it cancels the rest of the body.
+	 * The body of an answer as a blocking stream; closing it cancels the rest of the body. A body
+	 * that breaks (a backend gone, {@code max-duration} passed) ends in an {@link IOException}, as
+	 * a blocking reader expects, not in Reactor's unchecked wrapper of the error.
 	 * @param response the answer
 	 * @return the body
 	 */
 	public static InputStream body(ClientHttpResponse response) {
-		return DataBufferUtils.subscriberInputStream(response.getBody(), 4);
+		return new FilterInputStream(DataBufferUtils.subscriberInputStream(response.getBody(), 4)) {
+			@Override
+			public int read() throws IOException {
+				try {
+					return super.read();
+				}
+				catch (RuntimeException ex) {
+					throw broken(ex);
+				}
+			}
+
+			@Override
+			public int read(byte[] bytes, int offset, int length) throws IOException {
+				try {
+					return super.read(bytes, offset, length);
+				}
+				catch (RuntimeException ex) {
+					throw broken(ex);
+				}
+			}
+		};
+	}
+
+	private static IOException broken(RuntimeException ex) {
+		Throwable cause = Exceptions.unwrap(ex);
+		return (cause instanceof IOException io) ? io : new IOException(cause.getMessage(), cause);
 	}
 
 }

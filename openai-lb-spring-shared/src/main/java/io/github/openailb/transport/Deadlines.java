@@ -14,9 +14,10 @@ import io.netty.util.concurrent.DefaultThreadFactory;
  * thread whenever the queue was empty, which is every call when calls come one at a time; here
  * arming and cancelling is a lock-free queue offer on one wheel that ticks every
  * {@value #TICK_MILLIS} ms. A task that fires hands its work to Reactor's parallel scheduler, so
- * what follows (a failover, an error) never holds up the wheel.
+ * what follows (a failover, an error) never holds up the wheel; the OpenAI SDK's blocking attempts
+ * use it to bound their OkHttp calls.
  */
-final class Deadlines {
+public final class Deadlines {
 
 	/** How late a timer may fire: a bound of seconds does not need better. */
 	static final long TICK_MILLIS = 10;
@@ -34,7 +35,7 @@ final class Deadlines {
 	 * @param nanos the delay in nanoseconds
 	 * @return the timer, to cancel
 	 */
-	static Timeout arm(TimerTask task, long nanos) {
+	public static Timeout arm(TimerTask task, long nanos) {
 		return WHEEL.newTimeout(task, Math.max(0, nanos), TimeUnit.NANOSECONDS);
 	}
 

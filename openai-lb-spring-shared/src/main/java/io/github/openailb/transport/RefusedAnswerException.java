@@ -13,10 +13,11 @@ final class RefusedAnswerException extends IOException {
 		super(message, null);
 	}
 
-	/** For a redirect, or an interim status that reached the caller's side as if it were final. */
+	/** For a redirect, an interim status that reached the caller's side as if final, or one HTTP lacks. */
 	static RefusedAnswerException of(int status) {
-		return new RefusedAnswerException((status >= 300) ? "answered " + status + ", a redirect, which is never followed"
-				: "answered " + status + " as a final answer, which HTTP does not allow");
+		String why = (status >= 300 && status < 400) ? ", a redirect, which is never followed"
+				: (status < 200) ? " as a final answer, which HTTP does not allow" : ", a status HTTP does not define";
+		return new RefusedAnswerException("answered " + status + why);
 	}
 
 }
