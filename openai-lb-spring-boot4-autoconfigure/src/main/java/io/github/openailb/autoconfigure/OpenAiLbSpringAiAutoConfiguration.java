@@ -6,6 +6,7 @@ import io.github.openailb.core.LoadBalancer;
 import io.github.openailb.openai.BalancingOkHttpInterceptor;
 import io.github.openailb.transport.BalancingClientHttpConnector;
 import okhttp3.Interceptor;
+import okhttp3.OkHttpClient;
 
 import org.springframework.ai.openai.http.okhttp.OpenAiHttpClientBuilderCustomizer;
 import org.springframework.beans.factory.ObjectProvider;
@@ -41,13 +42,24 @@ public class OpenAiLbSpringAiAutoConfiguration {
 		SpringAiBaseUrlCheck.warnOfUnbalanced(environment, BASE_URL_PROPERTIES);
 	}
 
+	/**
+	 * Attempts go out with OkHttp on the caller's thread; when the application customizes the
+	 * Reactor Netty client of the attempts (a proxy, TLS), through that client instead, so that one
+	 * customization governs every attempt.
+	 */
 	@Bean
 	@ConditionalOnMissingBean
 	BalancingOkHttpInterceptor openAiLbOkHttpInterceptor(
 			@OpenAiLoadBalanced ObjectProvider<BalancingClientHttpConnector> connector,
-			ObjectProvider<BalancingClientHttpConnector> applicationConnector) {
-		return new BalancingOkHttpInterceptor(
-				OpenAiLbAutoConfiguration.balancingConnector(connector, applicationConnector));
+			ObjectProvider<BalancingClientHttpConnector> applicationConnector,
+			ObjectProvider<OpenAiLbHttpClientCustomizer> attemptClientCustomizers) {
+		BalancingClientHttpConnector balancing = OpenAiLbAutoConfiguration.balancingConnector(connector,
+				applicationConnector);
+		if (attemptClientCustomizers.orderedStream().findAny().isPresent()) {
+			return new BalancingOkHttpInterceptor(balancing);
+		}
+		return new BalancingOkHttpInterceptor(balancing,
+				BalancingOkHttpInterceptor.attemptClient(new OkHttpClient.Builder(), balancing.config()));
 	}
 
 	/**

@@ -1,10 +1,21 @@
 package io.github.openailb.autoconfigure;
 
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import com.sun.net.httpserver.HttpServer;
 
 import io.github.openailb.openai.BalancingOkHttpInterceptor;
+import io.github.openailb.transport.BalancingClientHttpConnector;
 import okhttp3.Interceptor;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.Response;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -37,6 +48,41 @@ class OpenAiLbSpringAiAutoConfigurationTests {
 			assertThat(interceptors.get(interceptors.size() - 1))
 				.isSameAs(context.getBean(BalancingOkHttpInterceptor.class));
 		});
+	}
+
+	@Test
+	void attemptsGoOutWithOkHttpUnlessTheApplicationCustomizesTheReactorNettyClientOfTheAttempts() throws Exception {
+		HttpServer backend = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+		List<String> agents = new CopyOnWriteArrayList<>();
+		backend.createContext("/", (exchange) -> {
+			agents.add(exchange.getRequestHeaders().getFirst("User-Agent"));
+			exchange.sendResponseHeaders(200, 2);
+			exchange.getResponseBody().write("{}".getBytes(StandardCharsets.UTF_8));
+			exchange.close();
+		});
+		backend.start();
+		try {
+			ApplicationContextRunner toBackend = this.runner.withPropertyValues(
+					"openai.lb.backends[0].url=http://127.0.0.1:" + backend.getAddress().getPort());
+			toBackend.run((context) -> call(context.getBean(BalancingOkHttpInterceptor.class)));
+			toBackend.withBean(OpenAiLbHttpClientCustomizer.class, () -> (client) -> client)
+				.run((context) -> call(context.getBean(BalancingOkHttpInterceptor.class)));
+			assertThat(agents).hasSize(2);
+			assertThat(agents.get(0)).startsWith("okhttp/");
+			assertThat(agents.get(1)).startsWith("ReactorNetty/");
+		}
+		finally {
+			backend.stop(0);
+		}
+	}
+
+	private static void call(BalancingOkHttpInterceptor interceptor) throws IOException {
+		OkHttpClient client = new OkHttpClient.Builder().addInterceptor(interceptor).build();
+		Request request = new Request.Builder().url(BalancingClientHttpConnector.BASE_URL + "/v1/models").build();
+		try (Response response = client.newCall(request).execute()) {
+			assertThat(response.code()).isEqualTo(200);
+			assertThat(response.body().string()).isEqualTo("{}");
+		}
 	}
 
 	@Test
