@@ -20,7 +20,9 @@ import org.springframework.context.annotation.Configuration;
  * instant stub, against the same application with {@code openai.lb.enabled=false} and the SDK
  * pointed straight at the stub, in interleaved rounds of closed-loop load.
  * <p>
- * {@code java -jar openai-lb-benchmarks-boot4/target/openai-lb-benchmarks-boot4.jar [--quick]}
+ * {@code java -jar openai-lb-benchmarks-boot4/target/openai-lb-benchmarks-boot4.jar [--quick]}, or
+ * {@code --profile balanced|direct <seconds>} to load one side alone (for a profiler attached to the
+ * run).
  */
 public final class SpringAiBoot4Overhead {
 
@@ -52,6 +54,13 @@ public final class SpringAiBoot4Overhead {
 			System.out.printf(Locale.ROOT,
 					"%nSpring AI 2 ChatClient over the OpenAI SDK (Azure mode, OkHttp), Boot 4, instant stub, concurrency %d:%n",
 					CONCURRENCY);
+			if (args.length == 3 && args[0].equals("--profile")) {
+				ChatClient chat = args[1].equals("direct") ? directChat : balancedChat;
+				LoadDriver.Result result = driver.blocking(Duration.ofSeconds(Long.parseLong(args[2])), () -> call(chat));
+				System.out.printf(Locale.ROOT, "%s alone: %.0f/s p50 %.0f µs p99 %.0f µs%n", args[1],
+						result.throughput(), result.micros(50), result.micros(99));
+				return;
+			}
 			// the SDK and Spring AI are a deep stack: warm both paths up well
 			Duration round = Duration.ofMillis((long) (1500 * scale));
 			Rounds.compare(report, "2. Spring AI ChatClient, Boot 4 (instant stub)", scale, 6, 3,

@@ -1,5 +1,6 @@
 package io.github.openailb.benchmarks;
 
+import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,11 +34,20 @@ final class LoadDriver implements AutoCloseable {
 		});
 	}
 
-	/** What one run measured. */
-	record Result(long calls, double seconds, Histogram latency) {
+	/**
+	 * What one run measured; {@code cpuNanos} is the CPU time the whole process spent meanwhile
+	 * (callers, clients, stub), which a busy machine's other tenants do not inflate as they do the
+	 * throughput.
+	 */
+	record Result(long calls, double seconds, Histogram latency, long cpuNanos) {
 
 		double throughput() {
 			return this.calls / this.seconds;
+		}
+
+		/** The process's CPU time per call, in microseconds. */
+		double cpuMicrosPerCall() {
+			return this.cpuNanos / 1000.0 / this.calls;
 		}
 
 		/** A latency percentile in microseconds. */
@@ -58,6 +68,7 @@ final class LoadDriver implements AutoCloseable {
 	Result blocking(Duration duration, BlockingCall call) throws Exception {
 		Recorder recorder = new Recorder(3);
 		AtomicLong calls = new AtomicLong();
+		long cpu = processCpuNanos();
 		long start = System.nanoTime();
 		long deadline = start + duration.toNanos();
 		List<Future<?>> callers = new ArrayList<>();
@@ -75,12 +86,14 @@ final class LoadDriver implements AutoCloseable {
 		for (Future<?> caller : callers) {
 			caller.get();
 		}
-		return new Result(calls.get(), (System.nanoTime() - start) / 1e9, recorder.getIntervalHistogram());
+		return new Result(calls.get(), (System.nanoTime() - start) / 1e9, recorder.getIntervalHistogram(),
+				processCpuNanos() - cpu);
 	}
 
 	Result reactive(Duration duration, Supplier<Mono<?>> call) {
 		Recorder recorder = new Recorder(3);
 		AtomicLong calls = new AtomicLong();
+		long cpu = processCpuNanos();
 		long start = System.nanoTime();
 		long deadline = start + duration.toNanos();
 		Flux.range(0, this.concurrency).flatMap((caller) -> Mono.defer(() -> {
@@ -90,7 +103,13 @@ final class LoadDriver implements AutoCloseable {
 				calls.incrementAndGet();
 			});
 		}).repeat(() -> System.nanoTime() < deadline), this.concurrency).blockLast();
-		return new Result(calls.get(), (System.nanoTime() - start) / 1e9, recorder.getIntervalHistogram());
+		return new Result(calls.get(), (System.nanoTime() - start) / 1e9, recorder.getIntervalHistogram(),
+				processCpuNanos() - cpu);
+	}
+
+	private static long processCpuNanos() {
+		return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+			.getProcessCpuTime();
 	}
 
 	@Override

@@ -44,6 +44,7 @@ final class Rounds {
 		Samples directRate = new Samples();
 		Samples directP50 = new Samples();
 		Samples directP99 = new Samples();
+		Samples cpu = new Samples();
 		for (int i = 0; i < Math.max(2, Math.round(rounds * Math.min(1, scale * 2))); i++) {
 			LoadDriver.Result d;
 			LoadDriver.Result b;
@@ -61,14 +62,17 @@ final class Rounds {
 			directRate.add(d.throughput());
 			directP50.add(d.micros(50));
 			directP99.add(d.micros(99));
+			cpu.add(b.cpuMicrosPerCall() / d.cpuMicrosPerCall());
 			System.out.printf(Locale.ROOT,
-					"  round %d: direct %.0f/s p50 %.0f µs p99 %.0f µs | balanced %.0f/s p50 %.0f µs p99 %.0f µs%n", i + 1,
-					d.throughput(), d.micros(50), d.micros(99), b.throughput(), b.micros(50), b.micros(99));
+					"  round %d: direct %.0f/s p50 %.0f µs p99 %.0f µs cpu %.0f µs/call | balanced %.0f/s p50 %.0f µs p99 %.0f µs cpu %.0f µs/call%n",
+					i + 1, d.throughput(), d.micros(50), d.micros(99), d.cpuMicrosPerCall(), b.throughput(), b.micros(50),
+					b.micros(99), b.cpuMicrosPerCall());
 		}
 		report.row(figure, "direct: calls/s, p50, p99 (µs)",
 				directRate.format(0) + " /s, " + directP50.format(0) + ", " + directP99.format(0), "-", "baseline");
 		report.row(figure, "throughput ratio balanced/direct", ratio.format(3), "≥ 0.97",
 				Report.verdict(ratio.mean() >= 0.97));
+		report.row(figure, "process CPU per call balanced/direct", cpu.format(3), "-", "context");
 		report.row(figure, "added p50 latency", addedP50.format(1) + " µs", "< 50 µs",
 				Report.verdict(addedP50.mean() < 50));
 		report.row(figure, "added p99 latency", addedP99.format(1) + " µs", "< 200 µs",
