@@ -11,6 +11,7 @@ import io.github.openailb.transport.TransportConfig;
 import okhttp3.Connection;
 import okhttp3.ConnectionPool;
 import okhttp3.Headers;
+import okhttp3.HttpUrl;
 import okhttp3.Interceptor;
 import okhttp3.MediaType;
 import okhttp3.OkHttpClient;
@@ -131,11 +132,24 @@ public final class BalancingOkHttpInterceptor implements Interceptor, AutoClosea
 		if (this.attempts != null) {
 			return new OkHttpBalancedCall(this.connector, this.attempts, this.urls, request, chain.call()).execute();
 		}
-		String query = request.url().encodedQuery();
-		String pathAndQuery = request.url().encodedPath() + ((query != null) ? "?" + query : "");
+		String pathAndQuery = pathAndQuery(request.url());
 		ClientHttpResponse answer = BlockingExchange.exchange(this.connector, HttpMethod.valueOf(request.method()),
 				pathAndQuery, headers(request), body(request.body()), chain.call()::isCanceled);
 		return response(request, answer);
+	}
+
+	/**
+	 * The encoded path and query of a URL: one cut of the string OkHttp keeps, rather than
+	 * OkHttp's path and query each rebuilt and joined.
+	 */
+	static String pathAndQuery(HttpUrl url) {
+		String whole = url.toString();
+		int start = whole.indexOf('/', url.scheme().length() + 3);
+		if (start < 0) {
+			return "/";
+		}
+		int fragment = whole.indexOf('#', start);
+		return whole.substring(start, (fragment < 0) ? whole.length() : fragment);
 	}
 
 	/** OkHttp adds the body's headers after the application interceptors: add them here. */

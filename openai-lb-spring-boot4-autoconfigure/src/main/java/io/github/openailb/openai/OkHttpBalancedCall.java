@@ -90,8 +90,7 @@ final class OkHttpBalancedCall {
 		this.urls = urls;
 		this.request = request;
 		this.caller = caller;
-		String query = request.url().encodedQuery();
-		this.pathAndQuery = request.url().encodedPath() + ((query != null) ? "?" + query : "");
+		this.pathAndQuery = BalancingOkHttpInterceptor.pathAndQuery(request.url());
 	}
 
 	Response execute() throws IOException {
