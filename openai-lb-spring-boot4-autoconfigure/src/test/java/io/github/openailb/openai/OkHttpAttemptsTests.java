@@ -236,26 +236,10 @@ class OkHttpAttemptsTests {
 	@ValueSource(strings = { "100 Continue|103 Early Hints\r\nLink: </hint.css>; rel=preload",
 			"102 Processing|103 Early Hints\r\nLink: </a.css>; rel=preload|103 Early Hints\r\nLink: </b.css>; rel=preload" })
 	void aRunOfInterimAnswersFailsTheAttemptClosesItsConnectionAndFailsOver(String interims) throws Exception {
-		try (PersistentBackend chatty = new PersistentBackend((request, out) -> {
+		failsOverFromOddBackend((request, out) -> {
 			writeInterims(out, interims);
-			PersistentBackend.answer(out, 200, "application/json", "{\"id\":\"from chatty\"}".getBytes(StandardCharsets.UTF_8));
-		}); PersistentBackend fine = new PersistentBackend((request, out) -> PersistentBackend.answer(out, 200,
-				"application/json", echo(request.body())))) {
-			this.runner.withPropertyValues(backend(0, "chatty", chatty.url(), 1))
-				.withPropertyValues(backend(1, "fine", fine.url(), 2))
-				.run((context) -> {
-					for (int i = 0; i < 3; i++) {
-						try (Response response = client(context).newCall(chat(idBody("run-" + i))).execute()) {
-							assertThat(response.code()).isEqualTo(200);
-							assertThat(response.body().string()).isEqualTo("{\"id\":\"run-" + i + "\"}");
-						}
-						// the breaker counts one failure per call, and the connection was not kept
-						Awaits.until(BOUND, () -> chatty.openConnections() == 0, "the chatty backend's connection is closed");
-					}
-					assertThat(chatty.requests()).isEqualTo(3);
-					assertThat(context.getBean(LoadBalancer.class).backend("chatty").counts().failures()).isEqualTo(3);
-				});
-		}
+			PersistentBackend.answer(out, 200, "application/json", "{\"id\":\"from odd\"}".getBytes(StandardCharsets.UTF_8));
+		});
 	}
 
 	private static void writeInterims(OutputStream out, String interims) throws IOException {
@@ -270,16 +254,34 @@ class OkHttpAttemptsTests {
 			"HTTP/1.1 600 Beyond", "HTTP/1.1 099 Below", "HTTP/1.1 2OO Letters", "HTTP/1.1200OK", "SSH-2.0-OpenSSH_9.6" })
 	void aSwitchOfProtocolsOrAMalformedStatusLineFailsTheAttemptClosesItsConnectionAndFailsOver(String head)
 			throws Exception {
-		try (PersistentBackend odd = new PersistentBackend((request, out) -> {
+		// a response timeout far above the bound: waiting for it is not failing the attempt
+		failsOverFromOddBackend((request, out) -> {
 			out.write((head + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
 			out.flush();
 			// then nothing more: the balancer must close the connection itself
-		}); PersistentBackend fine = new PersistentBackend((request, out) -> PersistentBackend.answer(out, 200,
-				"application/json", echo(request.body())))) {
-			// a response timeout far above the bound: waiting for it is not failing the attempt
-			this.runner.withPropertyValues(backend(0, "odd", odd.url(), 1))
+		}, "openai.lb.response-timeout=20s");
+	}
+
+	@Test
+	void aBackendTricklingItsHeadIsBoundedInTotalTimeAndTheCallFailsOver() throws Exception {
+		// never silent for a second, yet some 16 s before its head would end
+		failsOverFromOddBackend((request, out) -> trickle(out,
+				"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 14\r\n\r\n{\"id\":\"slow\"}", 200),
+				"openai.lb.response-timeout=1s");
+	}
+
+	/**
+	 * A call to an odd first backend and a fine second one gets the second's answer within the
+	 * bound; the odd one was tried once (never retried on the same backend), blamed in its counts
+	 * and breaker, and its connection closed.
+	 */
+	private void failsOverFromOddBackend(PersistentBackend.Script odd, String... properties) throws Exception {
+		try (PersistentBackend first = new PersistentBackend(odd);
+				PersistentBackend fine = new PersistentBackend((request, out) -> PersistentBackend.answer(out, 200,
+						"application/json", echo(request.body())))) {
+			this.runner.withPropertyValues(backend(0, "odd", first.url(), 1))
 				.withPropertyValues(backend(1, "fine", fine.url(), 2))
-				.withPropertyValues("openai.lb.response-timeout=20s")
+				.withPropertyValues(properties)
 				.run((context) -> {
 					long start = System.nanoTime();
 					try (Response response = client(context).newCall(chat(idBody("x"))).execute()) {
@@ -287,36 +289,11 @@ class OkHttpAttemptsTests {
 						assertThat(response.body().string()).isEqualTo("{\"id\":\"x\"}");
 					}
 					assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(BOUND);
-					// tried once (never retried on the same backend), blamed, its connection closed
-					assertThat(odd.requests()).isOne();
+					assertThat(first.requests()).isOne();
 					Backend backend = context.getBean(LoadBalancer.class).backend("odd");
 					assertThat(backend.counts().failures()).isOne();
 					assertThat(backend.breaker().getMetrics().getNumberOfFailedCalls()).isOne();
-					Awaits.until(BOUND, () -> odd.openConnections() == 0, "the odd backend's connection is closed");
-				});
-		}
-	}
-
-	@Test
-	void aBackendTricklingItsHeadIsBoundedInTotalTimeAndTheCallFailsOver() throws Exception {
-		try (PersistentBackend slow = new PersistentBackend((request, out) -> trickle(out,
-				"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 14\r\n\r\n{\"id\":\"slow\"}", 200));
-				PersistentBackend fast = new PersistentBackend((request, out) -> PersistentBackend.answer(out, 200,
-						"application/json", echo(request.body())))) {
-			// never silent for a second, yet some 16 s before its head would end
-			this.runner.withPropertyValues(backend(0, "slow", slow.url(), 1))
-				.withPropertyValues(backend(1, "fast", fast.url(), 2))
-				.withPropertyValues("openai.lb.response-timeout=1s")
-				.run((context) -> {
-					long start = System.nanoTime();
-					try (Response response = client(context).newCall(chat(idBody("t"))).execute()) {
-						assertThat(response.code()).isEqualTo(200);
-						assertThat(response.body().string()).isEqualTo("{\"id\":\"t\"}");
-					}
-					assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(BOUND);
-					assertThat(slow.requests()).isOne();
-					assertThat(context.getBean(LoadBalancer.class).backend("slow").counts().failures()).isOne();
-					Awaits.until(BOUND, () -> slow.openConnections() == 0, "the trickling backend's connection is closed");
+					Awaits.until(BOUND, () -> first.openConnections() == 0, "the odd backend's connection is closed");
 				});
 		}
 	}
