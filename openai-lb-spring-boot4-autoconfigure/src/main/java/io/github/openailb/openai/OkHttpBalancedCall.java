@@ -248,10 +248,23 @@ final class OkHttpBalancedCall {
 		this.exchange.answered(attempt, status, response::header, null);
 		ResponseBody body = response.body();
 		BufferedSource bounded = Okio.buffer(new BoundedBody(body.source(), attempt, watch));
-		return response.newBuilder()
-			.request(this.request)
-			.body(ResponseBody.create(bounded, body.contentType(), body.contentLength()))
-			.build();
+		return response.newBuilder().request(this.request).body(new ResponseBody() {
+			// OkHttp parses the content type each time it is asked: only if the caller asks
+			@Override
+			public MediaType contentType() {
+				return body.contentType();
+			}
+
+			@Override
+			public long contentLength() {
+				return body.contentLength();
+			}
+
+			@Override
+			public BufferedSource source() {
+				return bounded;
+			}
+		}).build();
 	}
 
 	/** An error answer's body, whole up to a limit (beyond it nothing is kept). */
