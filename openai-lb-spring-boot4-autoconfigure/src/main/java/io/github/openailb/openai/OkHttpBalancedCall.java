@@ -7,6 +7,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.LockSupport;
 
@@ -201,7 +203,20 @@ final class OkHttpBalancedCall {
 				throw Exceptions.propagate(ex);
 			}
 		}
-		return header.block(this.connector.config().responseTimeout());
+		// a future, not block(): the SDK may be called on a Reactor thread, where block() refuses
+		try {
+			return header.toFuture().get(this.connector.config().responseTimeout().toMillis(), TimeUnit.MILLISECONDS);
+		}
+		catch (ExecutionException ex) {
+			throw Exceptions.propagate(ex.getCause());
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			throw Exceptions.propagate(ex);
+		}
+		catch (TimeoutException ex) {
+			throw new IllegalStateException("no credential within the response timeout", ex);
+		}
 	}
 
 	/** The caller's request aimed at the attempt's backend, with its credential. */

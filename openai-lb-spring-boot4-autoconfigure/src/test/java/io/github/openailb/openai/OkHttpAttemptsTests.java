@@ -28,6 +28,9 @@ import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 import com.sun.net.httpserver.HttpServer;
 import io.github.openailb.autoconfigure.OpenAiLbAutoConfiguration;
 import io.github.openailb.autoconfigure.OpenAiLbSpringAiAutoConfiguration;
+import io.github.openailb.auth.AuthHeader;
+import io.github.openailb.auth.BackendCredentialException;
+import io.github.openailb.auth.BackendCredentials;
 import io.github.openailb.core.Backend;
 import io.github.openailb.core.BackendState;
 import io.github.openailb.core.LoadBalancer;
@@ -44,6 +47,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
@@ -122,6 +127,37 @@ class OkHttpAttemptsTests {
 			assertThat(received.getHeader("x-ms-client-request-id")).isEqualTo("trace-1");
 			assertThat(received.getHeaders().toString()).doesNotContain(CALLER_KEY).doesNotContain(CALLER_TOKEN);
 		});
+	}
+
+	/**
+	 * A credential that is not known up front (an Entra ID token being fetched) is awaited, also
+	 * when the SDK is called on a Reactor thread, where blocking on a Mono is refused; one that
+	 * fails fails the request over like a 401 and marks its backend misconfigured.
+	 */
+	@Test
+	void credentialsThatComeLaterAreAwaitedEvenOnAReactorThreadAndOneThatFailsFailsOver() throws Exception {
+		WireMockServer a = this.wireMocks.start();
+		WireMockServer b = this.wireMocks.start();
+		a.stubFor(post(anyUrl()).willReturn(aResponse().withStatus(200).withBody("from a")));
+		b.stubFor(post(anyUrl()).willReturn(aResponse().withStatus(200).withBody("from b")));
+		BackendCredentials tokens = (backend) -> backend.name().equals("a")
+				? Mono.error(new BackendCredentialException("no token for a", null))
+				: Mono.delay(Duration.ofMillis(20)).map((tick) -> new AuthHeader("Authorization", "Bearer token-b"));
+		this.runner.withPropertyValues(backend(0, "a", a.baseUrl(), 1))
+			.withPropertyValues(backend(1, "b", b.baseUrl(), 2))
+			.withBean(BackendCredentials.class, () -> tokens)
+			.run((context) -> {
+				OkHttpClient client = client(context);
+				String body = Mono.fromCallable(() -> {
+					try (Response response = client.newCall(chat(payload(100))).execute()) {
+						return response.body().string();
+					}
+				}).subscribeOn(Schedulers.parallel()).block(BOUND);
+				assertThat(body).isEqualTo("from b");
+				assertThat(only(b).getHeader("Authorization")).isEqualTo("Bearer token-b");
+				assertThat(a.getAllServeEvents()).isEmpty();
+				assertThat(context.getBean(LoadBalancer.class).backend("a").counts().misconfigured()).isOne();
+			});
 	}
 
 	@Test
