@@ -412,6 +412,35 @@ class OkHttpAttemptsTests {
 		}
 	}
 
+	@Test
+	void aCallerThatGivesUpWhileTheRequestWaitsForACoolingBackendEndsPromptlyWithoutAnotherAttempt() throws Exception {
+		WireMockServer a = this.wireMocks.start();
+		a.stubFor(post(anyUrl()).willReturn(aResponse().withStatus(429).withHeader("Retry-After", "8")
+			.withBody("{\"error\":{\"code\":\"429\"}}")));
+		this.runner.withPropertyValues(backend(0, "a", a.baseUrl(), 1))
+			.withPropertyValues("openai.lb.max-wait=20s")
+			.run((context) -> {
+				okhttp3.Call call = client(context).newCall(chat(idBody("waiting")));
+				ExecutorService caller = Executors.newSingleThreadExecutor();
+				try {
+					Future<Response> answer = caller.submit(call::execute);
+					// throttled once: the request now waits some 8 s for a to cool down
+					Awaits.until(BOUND, () -> a.getAllServeEvents().size() == 1, "the first attempt was answered");
+					long start = System.nanoTime();
+					call.cancel();
+					ExecutionException ended = catchThrowableOfType(ExecutionException.class,
+							() -> answer.get(BOUND.toSeconds(), TimeUnit.SECONDS));
+					assertThat(ended).as("the cancelled call ends with an exception").isNotNull();
+					assertThat(ended.getCause()).isInstanceOf(IOException.class);
+					assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(BOUND);
+				}
+				finally {
+					caller.shutdownNow();
+				}
+				assertThat(a.getAllServeEvents()).hasSize(1);
+			});
+	}
+
 	@ParameterizedTest(name = "{0}")
 	@ValueSource(strings = { "cancel", "callTimeout" })
 	void aCallerThatGivesUpEndsPromptlyClosesTheBackendsConnectionAndBlamesNoBackend(String how) throws Exception {
