@@ -31,7 +31,8 @@ public final class Deadlines {
 
 	/**
 	 * Arm a timer on the wheel.
-	 * @param task runs on the wheel's thread when due: must only hand its work on
+	 * @param task runs on the wheel's thread when due: must only hand its work on, or do no more
+	 * than something as quick (cancelling an OkHttp call closes its socket)
 	 * @param nanos the delay in nanoseconds
 	 * @return the timer, to cancel
 	 */
