@@ -497,6 +497,12 @@ public record BalancerConfig(List<BackendConfig> backends, Duration defaultRetry
 								+ "instead, remove api-key and set " + path + ".auth=entra.");
 			}
 			String key = (this.apiKey == null || this.apiKey.isBlank()) ? null : this.apiKey.strip();
+			// HTTP clients refuse such a header on every attempt, and some echo its value in the error
+			if (key != null && !key.chars().allMatch((c) -> c > 0x20 && c < 0x7f)) {
+				problems.add(path + ".api-key", "holds a space, a control or a non-ASCII character, which no HTTP header may carry",
+						"Copy the key again from the instance (Azure: Keys and Endpoint): letters, digits and marks such as "
+								+ "'-' or '_', no spaces.");
+			}
 			String model = (this.deployment == null || this.deployment.isBlank()) ? null : this.deployment.strip();
 			if (model != null && !model.matches(DEPLOYMENT_NAME)) {
 				problems.add(path + ".deployment", "'" + model + "' is not a valid deployment name",

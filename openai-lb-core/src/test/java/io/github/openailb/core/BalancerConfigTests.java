@@ -71,6 +71,16 @@ class BalancerConfigTests {
 				"openai.lb.backends[0].auth=entra");
 	}
 
+	/** A key no HTTP header may carry is refused at start-up, and never echoed. */
+	@ParameterizedTest
+	@ValueSource(strings = { "0123456789abcdef\n0123456789abcdef", "0123456789abcdef 0123456789abcdef",
+			"0123456789abcdef\u00e90123456789abcdef" })
+	void keyThatNoHeaderMayCarryIsRefusedWithoutEchoingIt(String key) {
+		String all = assertInvalid(one((b) -> b.apiKey(key)), "openai.lb.backends[0].api-key",
+				"which no HTTP header may carry", "Copy the key again");
+		assertThat(all).doesNotContain("0123456789abcdef");
+	}
+
 	@ParameterizedTest
 	@ValueSource(strings = { "https://a.example.com:99999", "https://a.example.com:0", "http://a.example.com:65536/ai" })
 	void portOutOfRange(String url) {
