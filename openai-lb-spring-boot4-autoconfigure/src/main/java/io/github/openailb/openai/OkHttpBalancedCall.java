@@ -167,7 +167,16 @@ final class OkHttpBalancedCall {
 			this.exchange.credentialFailed(attempt, BalancingClientHttpConnector.credentialReason(Exceptions.unwrap(ex)));
 			return null;
 		}
-		Call call = this.client.newCall(attemptRequest(attempt, auth));
+		Request attemptRequest;
+		try {
+			attemptRequest = attemptRequest(attempt, auth);
+		}
+		catch (IllegalArgumentException ex) {
+			// OkHttp's refusal of a header quotes an api-key's value: say why without it
+			this.exchange.credentialFailed(attempt, "the credential is not a valid HTTP header value");
+			return null;
+		}
+		Call call = this.client.newCall(attemptRequest);
 		Watch watch = new Watch(call, System.nanoTime() + (requestBound ? nanosLeft : responseTimeout));
 		Response response = null;
 		Response answer = null;

@@ -140,11 +140,15 @@ class OkHttpAttemptsTests {
 		WireMockServer b = this.wireMocks.start();
 		a.stubFor(post(anyUrl()).willReturn(aResponse().withStatus(200).withBody("from a")));
 		b.stubFor(post(anyUrl()).willReturn(aResponse().withStatus(200).withBody("from b")));
-		BackendCredentials tokens = (backend) -> backend.name().equals("a")
-				? Mono.error(new BackendCredentialException("no token for a", null))
-				: Mono.delay(Duration.ofMillis(20)).map((tick) -> new AuthHeader("Authorization", "Bearer token-b"));
+		BackendCredentials tokens = (backend) -> switch (backend.name()) {
+			case "a" -> Mono.error(new BackendCredentialException("no token for a", null));
+			case "odd" -> Mono.just(new AuthHeader("api-key", "odd-secret\n-key"));
+			default -> Mono.delay(Duration.ofMillis(20)).map((tick) -> new AuthHeader("Authorization", "Bearer token-b"));
+		};
+		WireMockServer odd = this.wireMocks.start();
 		this.runner.withPropertyValues(backend(0, "a", a.baseUrl(), 1))
-			.withPropertyValues(backend(1, "b", b.baseUrl(), 2))
+			.withPropertyValues(backend(1, "odd", odd.baseUrl(), 2))
+			.withPropertyValues(backend(2, "b", b.baseUrl(), 3))
 			.withBean(BackendCredentials.class, () -> tokens)
 			.run((context) -> {
 				OkHttpClient client = client(context);
@@ -156,7 +160,13 @@ class OkHttpAttemptsTests {
 				assertThat(body).isEqualTo("from b");
 				assertThat(only(b).getHeader("Authorization")).isEqualTo("Bearer token-b");
 				assertThat(a.getAllServeEvents()).isEmpty();
-				assertThat(context.getBean(LoadBalancer.class).backend("a").counts().misconfigured()).isOne();
+				assertThat(odd.getAllServeEvents()).isEmpty();
+				LoadBalancer balancer = context.getBean(LoadBalancer.class);
+				assertThat(balancer.backend("a").counts().misconfigured()).isOne();
+				// a credential no header may carry fails over too, and its reason does not quote it
+				assertThat(balancer.backend("odd").counts().misconfigured()).isOne();
+				assertThat(balancer.backend("odd").misconfiguration()).contains("not a valid HTTP header value")
+					.doesNotContain("odd-secret");
 			});
 	}
 
