@@ -19,6 +19,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.zip.GZIPOutputStream;
@@ -317,6 +318,29 @@ class OkHttpAttemptsTests {
 	}
 
 	/**
+	 * Start the call on a thread of its own, cancel it once {@code ready} holds, and return the
+	 * {@link IOException} it ends with, which it must within the bound.
+	 */
+	private static IOException cancelledOnce(okhttp3.Call call, BooleanSupplier ready, String what) throws Exception {
+		ExecutorService caller = Executors.newSingleThreadExecutor();
+		try {
+			Future<Response> answer = caller.submit(call::execute);
+			Awaits.until(BOUND, ready, what);
+			long start = System.nanoTime();
+			call.cancel();
+			ExecutionException ended = catchThrowableOfType(ExecutionException.class,
+					() -> answer.get(BOUND.toSeconds(), TimeUnit.SECONDS));
+			assertThat(ended).as("the cancelled call ends with an exception").isNotNull();
+			assertThat(ended.getCause()).isInstanceOf(IOException.class);
+			assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(BOUND);
+			return (IOException) ended.getCause();
+		}
+		finally {
+			caller.shutdownNow();
+		}
+	}
+
+	/**
 	 * A call to an odd first backend and a fine second one gets the second's answer within the
 	 * bound; the odd one was tried once (never retried on the same backend), blamed in its counts
 	 * and breaker, and its connection closed.
@@ -430,23 +454,9 @@ class OkHttpAttemptsTests {
 		this.runner.withPropertyValues(backend(0, "a", a.baseUrl(), 1))
 			.withPropertyValues("openai.lb.max-wait=20s")
 			.run((context) -> {
-				okhttp3.Call call = client(context).newCall(chat(idBody("waiting")));
-				ExecutorService caller = Executors.newSingleThreadExecutor();
-				try {
-					Future<Response> answer = caller.submit(call::execute);
-					// throttled once: the request now waits some 8 s for a to cool down
-					Awaits.until(BOUND, () -> a.getAllServeEvents().size() == 1, "the first attempt was answered");
-					long start = System.nanoTime();
-					call.cancel();
-					ExecutionException ended = catchThrowableOfType(ExecutionException.class,
-							() -> answer.get(BOUND.toSeconds(), TimeUnit.SECONDS));
-					assertThat(ended).as("the cancelled call ends with an exception").isNotNull();
-					assertThat(ended.getCause()).isInstanceOf(IOException.class);
-					assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(BOUND);
-				}
-				finally {
-					caller.shutdownNow();
-				}
+				// throttled once: the request then waits some 8 s for a to cool down
+				cancelledOnce(client(context).newCall(chat(idBody("waiting"))),
+						() -> a.getAllServeEvents().size() == 1, "the first attempt was answered");
 				assertThat(a.getAllServeEvents()).hasSize(1);
 			});
 	}
@@ -477,23 +487,8 @@ class OkHttpAttemptsTests {
 				.run((context) -> {
 					IOException failure;
 					if (how.equals("cancel")) {
-						okhttp3.Call call = client(context).newCall(chat(idBody("gone")));
-						ExecutorService caller = Executors.newSingleThreadExecutor();
-						try {
-							Future<Response> answer = caller.submit(call::execute);
-							assertThat(arrived.await(BOUND.toSeconds(), TimeUnit.SECONDS)).as("the request arrived").isTrue();
-							long start = System.nanoTime();
-							call.cancel();
-							ExecutionException ended = catchThrowableOfType(ExecutionException.class,
-									() -> answer.get(BOUND.toSeconds(), TimeUnit.SECONDS));
-							assertThat(ended).as("the cancelled call ends with an exception").isNotNull();
-							assertThat(ended.getCause()).isInstanceOf(IOException.class);
-							assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(BOUND);
-							failure = (IOException) ended.getCause();
-						}
-						finally {
-							caller.shutdownNow();
-						}
+						failure = cancelledOnce(client(context).newCall(chat(idBody("gone"))),
+								() -> arrived.getCount() == 0, "the request arrived");
 					}
 					else {
 						OkHttpClient client = client(context).newBuilder().callTimeout(Duration.ofSeconds(1)).build();
