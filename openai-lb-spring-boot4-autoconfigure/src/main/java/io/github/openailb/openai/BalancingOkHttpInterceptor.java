@@ -20,7 +20,6 @@ import okhttp3.Request;
 import okhttp3.RequestBody;
 import okhttp3.Response;
 import okhttp3.ResponseBody;
-import okio.Buffer;
 import okio.Okio;
 
 import org.springframework.http.HttpHeaders;
@@ -103,10 +102,9 @@ public final class BalancingOkHttpInterceptor implements Interceptor, AutoClosea
 			close(chain);
 			throw new ProtocolException("an answer OkHttp could not parse: " + ex.getMessage());
 		}
-		int status = response.code();
-		if (status < 200 || status > 599 || (status >= 300 && status < 400)) {
+		if (BalancingClientHttpConnector.isRefused(response.code())) {
 			close(chain);
-			throw BalancingClientHttpConnector.refused(status);
+			throw BalancingClientHttpConnector.refused(response.code());
 		}
 		return response;
 	}
@@ -133,8 +131,9 @@ public final class BalancingOkHttpInterceptor implements Interceptor, AutoClosea
 			return new OkHttpBalancedCall(this.connector, this.attempts, this.urls, request, chain.call()).execute();
 		}
 		String pathAndQuery = pathAndQuery(request.url());
+		byte[] body = OkHttpBalancedCall.hold(request.body(), this.connector.config().maxRequestBody());
 		ClientHttpResponse answer = BlockingExchange.exchange(this.connector, HttpMethod.valueOf(request.method()),
-				pathAndQuery, headers(request), body(request.body()), chain.call()::isCanceled);
+				pathAndQuery, headers(request), body, chain.call()::isCanceled);
 		return response(request, answer);
 	}
 
@@ -164,15 +163,6 @@ public final class BalancingOkHttpInterceptor implements Interceptor, AutoClosea
 			headers.set(HttpHeaders.CONTENT_TYPE, Objects.requireNonNull(body.contentType()).toString());
 		}
 		return headers;
-	}
-
-	private static byte[] body(RequestBody body) throws IOException {
-		if (body == null) {
-			return new byte[0];
-		}
-		Buffer buffer = new Buffer();
-		body.writeTo(buffer);
-		return buffer.readByteArray();
 	}
 
 	/** The balancer's answer as OkHttp's, its body read as it arrives. */

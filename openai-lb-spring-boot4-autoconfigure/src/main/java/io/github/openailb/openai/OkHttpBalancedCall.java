@@ -120,7 +120,7 @@ final class OkHttpBalancedCall {
 	}
 
 	/** Read the request body once, refusing one above the limit while it is written. */
-	private static byte[] hold(RequestBody body, long limit) throws IOException {
+	static byte[] hold(RequestBody body, long limit) throws IOException {
 		if (body == null) {
 			return new byte[0];
 		}
@@ -187,7 +187,8 @@ final class OkHttpBalancedCall {
 		}
 		catch (IOException ex) {
 			checkCaller(attempt);
-			failed(attempt, ex, watch.expired, requestBound);
+			BalancingClientHttpConnector.attemptFailed(this.exchange, attempt,
+					watch.expired ? this.connector.attemptTimedOut(requestBound) : ex, requestBound);
 			return null;
 		}
 		finally {
@@ -253,8 +254,8 @@ final class OkHttpBalancedCall {
 	/** Decide on an answer: the caller's (returned), or a failed attempt to fail over from. */
 	private Response judge(Step.Attempt attempt, Response response, Watch watch) throws IOException {
 		int status = response.code();
-		if (status < 200 || status > 599 || (status >= 300 && status < 400)) {
-			// no caller may take an interim answer or a redirect, nor follow it with the backend's key
+		if (BalancingClientHttpConnector.isRefused(status)) {
+			// a client built without refuseUnsafeAnswers hands these on
 			throw BalancingClientHttpConnector.refused(status);
 		}
 		Outcome outcome = this.exchange.outcomeOf(status);
@@ -298,24 +299,6 @@ final class OkHttpBalancedCall {
 			return new byte[0];
 		}
 		return source.readByteArray();
-	}
-
-	/** The attempt failed without an answer to judge: tell the engine why. */
-	private void failed(Step.Attempt attempt, IOException error, boolean expired, boolean requestBound) {
-		if (expired && requestBound) {
-			// the request's own deadline is not the backend's fault
-			this.exchange.failed(attempt, this.connector.maxDurationPassed());
-		}
-		else if (expired) {
-			this.exchange.timedOut(attempt, new TimeoutException(
-					"no response within " + this.connector.config().responseTimeout().toMillis() + " ms"));
-		}
-		else if (BalancingClientHttpConnector.isTimeout(error)) {
-			this.exchange.timedOut(attempt, error);
-		}
-		else {
-			this.exchange.failed(attempt, error);
-		}
 	}
 
 	/** The caller's own client cancelled the call, or its thread was interrupted: stop here. */

@@ -1,7 +1,6 @@
 package io.github.openailb.transport;
 
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.function.Function;
 
@@ -502,8 +501,7 @@ final class BalancedCall extends Mono<ClientHttpResponse> {
 		@Override
 		void expired() {
 			cancelUpstream();
-			failed(this.requestBound ? this.call.connector.maxDurationPassed() : new TimeoutException(
-					"no response within " + this.call.connector.config().responseTimeout().toMillis() + " ms"));
+			failed(this.call.connector.attemptTimedOut(this.requestBound));
 		}
 
 		private void cancelUpstream() {
@@ -515,26 +513,14 @@ final class BalancedCall extends Mono<ClientHttpResponse> {
 
 		/** The attempt failed without an answer to judge: tell the engine why, then the next step. */
 		private void failed(Throwable error) {
-			Exchange exchange = this.call.exchange;
-			if (error instanceof BalancingClientHttpConnector.CredentialFailure failure) {
-				exchange.credentialFailed(this.attempt,
-						BalancingClientHttpConnector.credentialReason(failure.getCause()));
-			}
-			else if (BalancingClientHttpConnector.isTimeout(error)
-					&& !(this.requestBound && error instanceof TimeoutException)) {
-				// the backend hangs: leave it alone for a while (the request's own deadline is not its fault)
-				exchange.timedOut(this.attempt, error);
-			}
-			else {
-				exchange.failed(this.attempt, error);
-			}
+			BalancingClientHttpConnector.attemptFailed(this.call.exchange, this.attempt, error, this.requestBound);
 			this.call.attemptEnded();
 		}
 
 		/** Decide on an answer: hand it to the caller, fail the attempt, or read it and fail over. */
 		private void judge(ClientHttpResponse response) {
 			HttpStatusCode status = response.getStatusCode();
-			if (status.is3xxRedirection() || status.is1xxInformational()) {
+			if (BalancingClientHttpConnector.isRefused(status.value())) {
 				// no caller may take a redirect for an answer, nor follow it with the backend's key
 				Mono<byte[]> drained = response.getBody().doOnNext(DataBufferUtils::release).then(Mono.just(EMPTY));
 				drained.subscribe(new ErrorBody(this, response, RefusedAnswerException.of(status.value())));

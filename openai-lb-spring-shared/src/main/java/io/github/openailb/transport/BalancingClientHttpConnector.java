@@ -11,6 +11,7 @@ import io.github.openailb.auth.AuthHeader;
 import io.github.openailb.auth.BackendCredentialException;
 import io.github.openailb.auth.BackendCredentials;
 import io.github.openailb.core.BalancerConfig;
+import io.github.openailb.core.Exchange;
 import io.github.openailb.core.LoadBalancer;
 import io.github.openailb.core.RequestTarget;
 import io.github.openailb.core.Step;
@@ -293,6 +294,17 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 	}
 
 	/**
+	 * Whether no caller may take an answer with this status: an interim one as if final, a
+	 * redirect (following it would carry the backend's key to wherever it points), or a status HTTP
+	 * does not define.
+	 * @param status the answer's status
+	 * @return whether the attempt fails with {@link #refused(int)}
+	 */
+	public static boolean isRefused(int status) {
+		return status < 200 || status > 599 || (status >= 300 && status < 400);
+	}
+
+	/**
 	 * The error that fails an attempt whose answer no caller may take: an interim answer as the
 	 * final one, or a redirect (following it would carry the backend's key to wherever it points).
 	 * @param status the answer's status
@@ -300,6 +312,39 @@ public final class BalancingClientHttpConnector implements ClientHttpConnector {
 	 */
 	public static IOException refused(int status) {
 		return RefusedAnswerException.of(status);
+	}
+
+	/**
+	 * The error of an attempt that its own timer ended before its answer was judged.
+	 * @param requestBound whether the attempt's limit was what was left of the request's time,
+	 * rather than the response timeout
+	 * @return the error, naming the limit that passed
+	 */
+	public TimeoutException attemptTimedOut(boolean requestBound) {
+		return requestBound ? maxDurationPassed()
+				: new TimeoutException("no response within " + this.config.responseTimeout().toMillis() + " ms");
+	}
+
+	/**
+	 * Tell the engine why an attempt ended without an answer to judge: no credential, a backend
+	 * that hangs (left alone for a while), or another failure. The request's own deadline passing
+	 * is not the backend's fault, so it is not a timeout of the backend's.
+	 * @param exchange the request's exchange
+	 * @param attempt the attempt
+	 * @param error what ended it
+	 * @param requestBound whether the attempt's limit was what was left of the request's time
+	 */
+	public static void attemptFailed(Exchange exchange, Step.Attempt attempt, Throwable error,
+			boolean requestBound) {
+		if (error instanceof CredentialFailure failure) {
+			exchange.credentialFailed(attempt, credentialReason(failure.getCause()));
+		}
+		else if (isTimeout(error) && !(requestBound && error instanceof TimeoutException)) {
+			exchange.timedOut(attempt, error);
+		}
+		else {
+			exchange.failed(attempt, error);
+		}
 	}
 
 	/**
